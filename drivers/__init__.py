@@ -1,0 +1,1 @@
+"""Protocol clients: they know registers and node ids, not alarms or reports."""

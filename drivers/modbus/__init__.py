@@ -1,0 +1,1 @@
+"""Modbus driver: codec, request planning and an async polling client."""

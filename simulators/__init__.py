@@ -1,0 +1,1 @@
+"""A simulated gate station: a process model served over Modbus (and later OPC UA)."""

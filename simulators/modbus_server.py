@@ -1,0 +1,157 @@
+"""Serve the process model over Modbus TCP, one pymodbus server per simulated device.
+
+Registers are laid out from the station config, so the simulator and the example config
+can never disagree. A running pymodbus server copies its datastore, so live values are
+served the documented way: a `SimDevice` action that refreshes registers on each access.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from pymodbus.constants import ExcCodes
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType as SimType
+from pymodbus.simulator import SimData, SimDevice
+
+from drivers.modbus.codec import DataType, encode
+from drivers.modbus.planner import Table
+from station.config.models import DeviceConfig
+
+log = logging.getLogger(__name__)
+
+_TABLE_OF_FC = {1: Table.COIL, 5: Table.COIL, 15: Table.COIL, 2: Table.DISCRETE_INPUT,
+                3: Table.HOLDING, 6: Table.HOLDING, 16: Table.HOLDING, 23: Table.HOLDING,
+                4: Table.INPUT}
+_BLOCK_ORDER = (Table.COIL, Table.DISCRETE_INPUT, Table.HOLDING, Table.INPUT)
+
+
+@dataclass(frozen=True)
+class _Group:
+    table: Table
+    dtype: DataType
+    addresses: npt.NDArray[np.intp]
+    value_index: npt.NDArray[np.intp]
+    scale: npt.NDArray[np.float64]
+    offset: npt.NDArray[np.float64]
+
+
+class RegisterImage:
+    """The registers of one device, re-encoded from engineering values."""
+
+    def __init__(self, device: DeviceConfig) -> None:
+        self.device = device
+        self.tag_ids = tuple(t.id for t in device.tags)
+        size = dict.fromkeys(Table, 16)
+        groups: dict[tuple[Table, DataType], list[int]] = {}
+        for i, tag in enumerate(device.tags):
+            width = 1 if tag.table.is_bits else tag.type.width
+            size[tag.table] = max(size[tag.table], tag.address + width + 1)
+            groups.setdefault((tag.table, tag.type), []).append(i)
+        for table in (Table.COIL, Table.DISCRETE_INPUT):
+            size[table] = -(-size[table] // 16) * 16
+        self.size = size
+        self._arrays = {t: np.zeros(size[t], dtype=np.uint16) for t in Table}
+        self._groups = [
+            _Group(
+                table,
+                dtype,
+                np.array([device.tags[i].address for i in idx], dtype=np.intp),
+                np.array(idx, dtype=np.intp),
+                np.array([device.tags[i].scale for i in idx]),
+                np.array([device.tags[i].offset for i in idx]),
+            )
+            for (table, dtype), idx in groups.items()
+        ]
+        self.lists: dict[Table, list[int]] = {}
+
+    def refresh(self, values: npt.NDArray[np.float64]) -> None:
+        dev = self.device
+        for g in self._groups:
+            raw = (values[g.value_index] - g.offset) / g.scale
+            if g.table.is_bits:
+                self._arrays[g.table][g.addresses] = raw != 0
+                continue
+            regs = encode(raw, g.dtype, dev.byte_order, dev.word_order)
+            for j in range(g.dtype.width):
+                self._arrays[g.table][g.addresses + j] = regs[:, j]
+        lists = {t: a.tolist() for t, a in self._arrays.items() if not t.is_bits}
+        for t in (Table.COIL, Table.DISCRETE_INPUT):
+            bits = self._arrays[t].astype(bool)
+            lists[t] = np.packbits(bits, bitorder="little").view("<u2").tolist()
+        self.lists = lists
+
+    def sim_device(self, action: Callable[..., object]) -> SimDevice:
+        blocks = tuple(
+            [SimData(0, count=self.size[t], values=False, datatype=SimType.BITS)]
+            if t.is_bits
+            else [SimData(0, count=self.size[t], values=0, datatype=SimType.REGISTERS)]
+            for t in _BLOCK_ORDER
+        )
+        return SimDevice(id=self.device.device_id, simdata=blocks, action=action)
+
+
+class DeviceServer:
+    """One simulated device on its own TCP port."""
+
+    def __init__(
+        self,
+        device: DeviceConfig,
+        values: Callable[[], npt.NDArray[np.float64]],
+        version: Callable[[], int],
+        silent: Callable[[], bool],
+        host: str,
+        port: int,
+    ) -> None:
+        self.device = device
+        self.image = RegisterImage(device)
+        self._values = values
+        self._version = version
+        self._silent = silent
+        self.host, self.port = host, port
+        self._seen = -1
+        self._server: ModbusTcpServer | None = None
+        self.requests = 0
+
+    async def _action(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        while self._silent():  # a hung PLC: the connection stays, no answer comes
+            await asyncio.sleep(0.05)
+        if set_values is not None:
+            return ExcCodes.ILLEGAL_FUNCTION  # the simulated devices are read-only
+        self.requests += 1
+        version = self._version()
+        if version != self._seen:
+            self.image.refresh(self._values())
+            self._seen = version
+        src = self.image.lists[_TABLE_OF_FC[function_code]]
+        if _TABLE_OF_FC[function_code].is_bits:
+            registers[: len(src)] = src
+        else:
+            off = address - start_address
+            registers[off : off + count] = src[off : off + count]
+        return None
+
+    async def start(self) -> None:
+        self._server = ModbusTcpServer(
+            self.image.sim_device(self._action), address=(self.host, self.port)
+        )
+        await self._server.serve_forever(background=True)
+        log.info("simulated %s on %s:%s", self.device.id, self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.shutdown()
+            self._server = None

@@ -1,0 +1,1 @@
+"""City-gate station monitoring service."""

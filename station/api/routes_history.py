@@ -1,0 +1,68 @@
+"""History queries over the embedded store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from station.api.routes_live import runtime_of, split_tags
+from station.api.schemas import HistoryResponse, PointOut, SeriesOut
+from station.api.timefmt import from_ms, to_ms
+from station.history import Aggregate
+from station.samples import Level, Quality
+
+router = APIRouter()
+MAX_POINTS = 100_000
+MAX_RAW_SPAN_MS = 7 * 86_400_000
+
+
+@router.get(
+    "/api/history",
+    response_model=HistoryResponse,
+    tags=["history"],
+    responses={400: {"description": "bad range or step"}, 404: {"description": "unknown tag"}},
+)
+async def history(
+    request: Request,
+    tags: Annotated[list[str], Query(description="tag ids, repeated or comma-separated")],
+    start: Annotated[datetime, Query(description="ISO 8601; without offset: station time")],
+    end: Annotated[datetime, Query(description="ISO 8601; without offset: station time")],
+    step: Annotated[
+        int | None, Query(ge=1, le=366 * 86400, description="bucket seconds; none = raw")
+    ] = None,
+    agg: Annotated[Aggregate, Query(description="aggregate per bucket")] = Aggregate.MEAN,
+) -> HistoryResponse:
+    rt = runtime_of(request)
+    names = split_tags(rt, tags)
+    if names is None:
+        raise HTTPException(400, "tags: at least one tag id is required")
+    zone = ZoneInfo(rt.config.station.timezone)
+    start_ms, end_ms = to_ms(start, zone), to_ms(end, zone)
+    if end_ms <= start_ms:
+        raise HTTPException(400, "end must be after start")
+    if step is None and end_ms - start_ms > MAX_RAW_SPAN_MS:
+        raise HTTPException(400, "raw history is limited to 7 days per request: give a step")
+    if step is not None and (end_ms - start_ms) // (step * 1000) > MAX_POINTS:
+        raise HTTPException(400, f"more than {MAX_POINTS} buckets: use a larger step")
+    data = await run_in_threadpool(
+        rt.history_store.query, names, start_ms, end_ms, step, agg, MAX_POINTS
+    )
+    series = []
+    for tag in names:
+        points = [
+            PointOut(
+                ts=from_ms(p.ts_ms),
+                value=p.value,
+                quality=None if p.quality is None else Level(Quality(p.quality).level).name.lower(),
+            )
+            for p in data[tag]
+        ]
+        series.append(SeriesOut(tag=tag, unit=rt.tags[tag][1].unit, points=points))
+    return HistoryResponse(
+        start=from_ms(start_ms), end=from_ms(end_ms), step_s=step,
+        aggregate=agg.value if step else None, series=series,
+    )

@@ -1,0 +1,124 @@
+"""Station, tags, live values and health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from station.api.schemas import (
+    DeviceHealth,
+    HealthOut,
+    HistoryHealth,
+    LiveOut,
+    LiveResponse,
+    StationOut,
+    TagOut,
+    TagSource,
+)
+from station.api.timefmt import from_ms
+from station.clock import utc_datetime
+from station.runtime import StationRuntime
+from station.samples import Level
+
+router = APIRouter()
+
+
+def runtime_of(request: Request) -> StationRuntime:
+    rt: StationRuntime = request.app.state.runtime
+    return rt
+
+
+def split_tags(rt: StationRuntime, tags: list[str] | None) -> list[str] | None:
+    """Tags given repeated or comma-separated; unknown ones are a 404 that names them."""
+    if not tags:
+        return None
+    names = [t.strip() for item in tags for t in item.split(",") if t.strip()]
+    unknown = [t for t in names if t not in rt.tags]
+    if unknown:
+        raise HTTPException(404, f"unknown tag(s): {', '.join(unknown)}")
+    return names
+
+
+@router.get("/healthz", response_model=HealthOut, tags=["health"])
+def healthz(request: Request) -> HealthOut:
+    rt = runtime_of(request)
+    devices = [
+        DeviceHealth(
+            id=d.device.id,
+            connected=d.stats.connected,
+            polls=d.stats.polls,
+            failed_polls=d.stats.failed_polls,
+            overruns=d.stats.overruns,
+            last_poll_s=d.stats.last_poll_s,
+            last_good=from_ms(d.stats.last_good_ms) if d.stats.last_good_ms else None,
+            last_error=d.stats.last_error,
+        )
+        for d in rt.devices
+    ]
+    history = HistoryHealth(
+        rows_written=rt.history.stats.rows_written,
+        pending_batches=rt.history.pending,
+        last_error=rt.history.stats.last_error,
+    )
+    ok = all(d.last_error is None and d.polls > 0 for d in devices) and history.last_error is None
+    return HealthOut(
+        status="ok" if ok else "degraded", now=utc_datetime(rt.clock), devices=devices, history=history
+    )
+
+
+@router.get("/api/station", response_model=StationOut, tags=["station"])
+def station_info(request: Request) -> StationOut:
+    rt = runtime_of(request)
+    s = rt.config.station
+    return StationOut(
+        id=s.id, name=s.name, timezone=s.timezone, language=s.language.value,
+        now=utc_datetime(rt.clock),
+    )
+
+
+@router.get("/api/tags", response_model=list[TagOut], tags=["tags"])
+def list_tags(request: Request) -> list[TagOut]:
+    rt = runtime_of(request)
+    return [
+        TagOut(
+            id=t.id,
+            name=t.name,
+            unit=t.unit,
+            device=d.id,
+            discrete=t.is_discrete,
+            range=t.range,
+            source=TagSource(
+                protocol=d.protocol, device=d.id, host=d.host, port=d.port,
+                table=t.table.value, address=t.address, type=t.type.value,
+            ),
+        )
+        for d, t in rt.config.all_tags()
+    ]
+
+
+@router.get("/api/live", response_model=LiveResponse, tags=["live"])
+def live(
+    request: Request,
+    tags: Annotated[list[str] | None, Query(description="tag ids, repeated or comma-separated")] = None,
+) -> LiveResponse:
+    rt = runtime_of(request)
+    wanted = split_tags(rt, tags)
+    now = rt.clock.now_s()
+    values = (
+        rt.live.snapshot(now)
+        if wanted is None
+        else [v for t in wanted if (v := rt.live.get(t, now)) is not None]
+    )
+    out = []
+    for v in values:
+        discrete = rt.tags[v.tag][1].is_discrete
+        value: float | bool | None = bool(v.value) if discrete and v.value is not None else v.value
+        out.append(
+            LiveOut(
+                tag=v.tag, device=v.device, value=value,
+                quality=Level(v.quality.level).name.lower(), reason=v.quality.reason,
+                ts=from_ms(v.ts_ms), age_s=round(v.age_s, 3),
+            )
+        )
+    return LiveResponse(now=utc_datetime(rt.clock), values=out)

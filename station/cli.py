@@ -1,0 +1,193 @@
+"""The `station` command: demo, simulate, run, check-config, register-map, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from station.clock import Clock, ScaledClock, WallClock
+from station.config.loader import ConfigError, default_config_path, load_config
+from station.config.models import StationConfig
+
+
+def _clock(speed: float) -> Clock:
+    return WallClock() if speed == 1 else ScaledClock(speed=speed)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _load(path: str | None) -> StationConfig:
+    try:
+        return load_config(path or default_config_path())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _serve(app: object, host: str, port: int) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))  # type: ignore[arg-type]
+    await server.serve()
+
+
+async def _demo(args: argparse.Namespace) -> None:
+    from simulators.control import control_router
+    from simulators.station_sim import StationSimulator
+    from station.api import create_app
+    from station.runtime import StationRuntime
+
+    cfg = _load(args.config)
+    clock = _clock(args.speed)
+    ports = {d.id: free_port() for d in cfg.devices}
+    sim = StationSimulator(cfg, clock, seed=args.seed, ports=ports)
+    sim.set_scenario(args.scenario)
+    await sim.start()
+    runtime = StationRuntime(cfg, clock, args.data_dir, endpoints=sim.endpoints())
+    await runtime.start()
+    app = create_app(runtime, extra_routers=[control_router(sim)])
+    print(f"Gate station demo ({cfg.station.name.en}), scenario {args.scenario}, "
+          f"speed ×{args.speed:g}, data in {Path(args.data_dir).resolve()}")
+    print(f"  open http://{args.host}:{args.port}/   API docs http://{args.host}:{args.port}/docs",
+          flush=True)
+    try:
+        await _serve(app, args.host, args.port)
+    finally:
+        await runtime.stop()
+        await sim.stop()
+
+
+async def _simulate(args: argparse.Namespace) -> None:
+    from fastapi import FastAPI
+
+    from simulators.control import control_router
+    from simulators.station_sim import StationSimulator
+
+    cfg = _load(args.config)
+    sim = StationSimulator(cfg, _clock(args.speed), seed=args.seed, host=args.host)
+    sim.set_scenario(args.scenario)
+    await sim.start()
+    for dev, (host, port) in sim.endpoints().items():
+        print(f"  {dev}: modbus tcp://{host}:{port}", flush=True)
+    try:
+        if args.control_port:
+            app = FastAPI(title="Gate station simulator")
+            app.include_router(control_router(sim))
+            print(f"  control http://{args.host}:{args.control_port}/api/simulator", flush=True)
+            await _serve(app, args.host, args.control_port)
+        else:
+            await asyncio.Event().wait()
+    finally:
+        await sim.stop()
+
+
+async def _run(args: argparse.Namespace) -> None:
+    from station.api import create_app
+    from station.runtime import StationRuntime
+
+    cfg = _load(args.config)
+    runtime = StationRuntime(cfg, WallClock(), args.data_dir)
+    await runtime.start()
+    host = args.host or cfg.api.host
+    port = args.port if args.port is not None else cfg.api.port
+    print(f"Gate station {cfg.station.id}: http://{host}:{port}/", flush=True)
+    try:
+        await _serve(create_app(runtime), host, port)
+    finally:
+        await runtime.stop()
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.file)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(exc.issues)} error(s)", file=sys.stderr)
+        return 1
+    print(f"{args.file}: ok ({len(cfg.devices)} devices, {len(cfg.all_tags())} tags)")
+    return 0
+
+
+def _register_map(args: argparse.Namespace) -> int:
+    from station.config.register_map import register_map_markdown
+
+    print(register_map_markdown(_load(args.config)), end="")
+    return 0
+
+
+def _schema(_: argparse.Namespace) -> int:
+    print(json.dumps(StationConfig.model_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from simulators.scenarios import SCENARIOS
+
+    p = argparse.ArgumentParser(prog="station", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def sim_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--scenario", default="normal", choices=sorted(SCENARIOS))
+        sp.add_argument("--speed", type=float, default=1.0,
+                        help="simulated seconds per wall second (1440: a day a minute)")
+        sp.add_argument("--seed", type=int, default=1)
+        sp.add_argument("--config", help="station config (default: the example station)")
+
+    demo = sub.add_parser("demo", help="simulator and service together on the embedded store")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--data-dir", default="data")
+    sim_options(demo)
+
+    simulate = sub.add_parser("simulate", help="the simulated station alone")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--control-port", type=int, default=0,
+                          help="serve scenario control over HTTP on this port")
+    sim_options(simulate)
+
+    run = sub.add_parser("run", help="the service for a real station")
+    run.add_argument("--config", required=True)
+    run.add_argument("--data-dir", default="data")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+
+    check = sub.add_parser("check-config", help="validate a station config")
+    check.add_argument("file")
+    rmap = sub.add_parser("register-map", help="print the Modbus register map as Markdown")
+    rmap.add_argument("--config")
+    sub.add_parser("schema", help="print the JSON Schema of the station config")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL if not args.verbose else logging.INFO)
+    sync = {"check-config": _check_config, "register-map": _register_map, "schema": _schema}
+    if args.command in sync:
+        return sync[args.command](args)
+    runner = {"demo": _demo, "simulate": _simulate, "run": _run}[args.command]
+    try:
+        asyncio.run(runner(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

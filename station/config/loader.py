@@ -1,0 +1,136 @@
+"""Load a YAML station config and report every error with file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from station.config.models import StationConfig
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field or '(top)'}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+class _Positions:
+    """Lines of every mapping key and sequence item, by path."""
+
+    def __init__(self) -> None:
+        self.lines: dict[Loc, int] = {}
+        self._ctor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: Loc) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._ctor.construct_object(key_node, deep=True)
+                self.lines[(*path, key)] = key_node.start_mark.line + 1
+                out[key] = self.build(value_node, (*path, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._ctor.construct_object(node, deep=True)
+
+    def line_of(self, loc: Loc) -> int:
+        for n in range(len(loc), -1, -1):
+            if loc[:n] in self.lines:
+                return self.lines[loc[:n]]
+        return 1
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
+    """Cross-field rules a single field validator cannot see."""
+    devices: dict[str, int] = {}
+    tags: dict[str, Loc] = {}
+    for di, dev in enumerate(cfg.devices):
+        if dev.id in devices:
+            yield ("devices", di, "id"), f"duplicate device id {dev.id!r}"
+        devices[dev.id] = di
+        used: dict[tuple[str, int], str] = {}
+        for ti, tag in enumerate(dev.tags):
+            loc: Loc = ("devices", di, "tags", ti)
+            if tag.id in tags:
+                yield (*loc, "id"), f"duplicate tag id {tag.id!r} (first at {_dotted(tags[tag.id])})"
+            tags.setdefault(tag.id, loc)
+            width = 1 if tag.table.is_bits else tag.type.width
+            if tag.table.is_bits and tag.type.value != "bool":
+                yield (*loc, "type"), f"{tag.table.value} points are bool, not {tag.type.value}"
+            if tag.address + width > 65536:
+                yield (*loc, "address"), "value runs past register 65535"
+            for a in range(tag.address, tag.address + width):
+                other = used.get((tag.table.value, a))
+                if other is not None:
+                    yield (*loc, "address"), (
+                        f"{tag.table.value} address {a} already used by {other}"
+                    )
+                    break
+                used[(tag.table.value, a)] = tag.id
+
+
+def parse_config(text: str, file: str = "<string>") -> StationConfig:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError([ConfigIssue(file, line, "", f"YAML syntax: {exc.problem}")]) from None
+    if node is None:
+        raise ConfigError([ConfigIssue(file, 1, "", "config is empty")])
+    pos = _Positions()
+    data = pos.build(node, ())
+    try:
+        cfg = StationConfig.model_validate(data)
+    except ValidationError as exc:
+        issues = [
+            ConfigIssue(file, pos.line_of(tuple(e["loc"])), _dotted(tuple(e["loc"])), e["msg"])
+            for e in exc.errors()
+        ]
+        raise ConfigError(issues) from None
+    semantic = [
+        ConfigIssue(file, pos.line_of(loc), _dotted(loc), msg) for loc, msg in _semantic_issues(cfg)
+    ]
+    if semantic:
+        raise ConfigError(semantic)
+    return cfg
+
+
+def load_config(path: str | Path) -> StationConfig:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(str(p), 0, "", f"cannot read: {exc.strerror}")]) from None
+    return parse_config(text, str(p))
+
+
+def default_config_path() -> Path:
+    """The example station that matches the simulator."""
+    return Path(__file__).resolve().parents[2] / "config" / "station.yaml"

@@ -1,0 +1,168 @@
+"""The embedded history file: SQLite in WAL mode, raw samples plus 1-minute and 1-hour rollups.
+
+SQLite over DuckDB: acquisition writes small batches every second, where SQLite inserts
+~700,000 rows/s and DuckDB's small inserts are slow; rollups are kept as data arrives,
+so reports read a month of hourly rows instead of scanning raw samples.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from station.history.rollup import RollupRow
+
+ROLLUPS = {"rollup_1m": 60_000, "rollup_1h": 3_600_000}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS samples (
+    tag INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, quality INTEGER NOT NULL,
+    PRIMARY KEY (tag, ts)) WITHOUT ROWID;
+""" + "".join(
+    f"""
+CREATE TABLE IF NOT EXISTS {name} (
+    tag INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL, sum REAL,
+    count INTEGER NOT NULL, last REAL, last_ts INTEGER NOT NULL,
+    PRIMARY KEY (tag, ts)) WITHOUT ROWID;
+"""
+    for name in ROLLUPS
+)
+
+
+class Aggregate(StrEnum):
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    LAST = "last"
+    COUNT = "count"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    ts_ms: int
+    value: float | None
+    quality: int | None = None
+    """Set on raw points; aggregates count good values only."""
+
+
+class HistoryStore:
+    """Opens connections to the history file; the writer thread and readers each use their own."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as conn:
+            conn.executescript(_SCHEMA)
+
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    # -- writing (writer thread) ----------------------------------------------------
+    @staticmethod
+    def tag_ids(conn: sqlite3.Connection, names: tuple[str, ...]) -> list[int]:
+        conn.executemany("INSERT OR IGNORE INTO tags(name) VALUES (?)", [(n,) for n in names])
+        known = dict(conn.execute("SELECT name, id FROM tags").fetchall())
+        return [known[n] for n in names]
+
+    @staticmethod
+    def insert_raw(conn: sqlite3.Connection, rows: list[tuple[int, int, float, int]]) -> None:
+        conn.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?)", rows)
+
+    @staticmethod
+    def merge_rollup(conn: sqlite3.Connection, table: str, rows: list[RollupRow]) -> None:
+        if table not in ROLLUPS:
+            raise ValueError(table)
+        conn.executemany(
+            f"""INSERT INTO {table} VALUES (?,?,?,?,?,?,?,?)
+            ON CONFLICT(tag, ts) DO UPDATE SET
+              min = min(min, excluded.min), max = max(max, excluded.max),
+              sum = sum + excluded.sum, count = count + excluded.count,
+              last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
+              last_ts = max(last_ts, excluded.last_ts)""",
+            rows,
+        )
+
+    @staticmethod
+    def purge(conn: sqlite3.Connection, table: str, before_ms: int) -> int:
+        if table not in ("samples", *ROLLUPS):
+            raise ValueError(table)
+        return conn.execute(f"DELETE FROM {table} WHERE ts < ?", (before_ms,)).rowcount
+
+    # -- reading ----------------------------------------------------------------------
+    def known_tags(self) -> dict[str, int]:
+        with self.connect() as conn:
+            return dict(conn.execute("SELECT name, id FROM tags").fetchall())
+
+    def count_raw(self, tag: str | None = None) -> int:
+        with self.connect() as conn:
+            if tag is None:
+                return int(conn.execute("SELECT count(*) FROM samples").fetchone()[0])
+            row = conn.execute(
+                "SELECT count(*) FROM samples JOIN tags ON tags.id = samples.tag WHERE name = ?",
+                (tag,),
+            ).fetchone()
+            return int(row[0])
+
+    def query(
+        self,
+        tags: list[str],
+        start_ms: int,
+        end_ms: int,
+        step_s: int | None = None,
+        aggregate: Aggregate = Aggregate.MEAN,
+        limit: int = 200_000,
+    ) -> dict[str, list[SeriesPoint]]:
+        """Raw points when `step_s` is None, else one aggregate per epoch-aligned bucket.
+
+        A step that is a whole number of hours reads the hourly rollup, of minutes the
+        minute rollup; anything finer aggregates raw samples.
+        """
+        ids = self.known_tags()
+        out: dict[str, list[SeriesPoint]] = {t: [] for t in tags}
+        with self.connect() as conn:
+            for tag in tags:
+                if tag not in ids:
+                    continue
+                args = (ids[tag], start_ms, end_ms)
+                if step_s is None:
+                    sql = ("SELECT ts, value, quality FROM samples WHERE tag=? AND ts>=? AND ts<? "
+                           "ORDER BY ts LIMIT ?")
+                    rows = conn.execute(sql, (*args, limit)).fetchall()
+                    out[tag] = [SeriesPoint(ts, v, q) for ts, v, q in rows]
+                    continue
+                sql = _aggregate_sql(step_s, aggregate)
+                rows = conn.execute(sql, {"tag": args[0], "start": start_ms, "end": end_ms,
+                                          "step": step_s * 1000, "limit": limit}).fetchall()
+                out[tag] = [SeriesPoint(b, v) for b, v in rows]
+        return out
+
+
+def _aggregate_sql(step_s: int, aggregate: Aggregate) -> str:
+    step_ms = step_s * 1000
+    source = next(
+        (t for t, size in sorted(ROLLUPS.items(), key=lambda kv: -kv[1]) if step_ms % size == 0),
+        None,
+    )
+    bucket = "(ts / :step) * :step"
+    where = "WHERE tag = :tag AND ts >= :start AND ts < :end"
+    if source is None:
+        good = f"FROM samples {where} AND quality = 0"
+        if aggregate is Aggregate.LAST:
+            return (f"SELECT b, value FROM (SELECT {bucket} AS b, max(ts), value {good} "
+                    "GROUP BY b) ORDER BY b LIMIT :limit")
+        expr = {Aggregate.MEAN: "avg(value)", Aggregate.MIN: "min(value)",
+                Aggregate.MAX: "max(value)", Aggregate.COUNT: "count(value)"}[aggregate]
+        return f"SELECT {bucket} AS b, {expr} {good} GROUP BY b ORDER BY b LIMIT :limit"
+    rows = f"FROM {source} {where}"
+    if aggregate is Aggregate.LAST:
+        return (f"SELECT b, last FROM (SELECT {bucket} AS b, max(last_ts), last {rows} "
+                "GROUP BY b) ORDER BY b LIMIT :limit")
+    expr = {Aggregate.MEAN: "sum(sum) / sum(count)", Aggregate.MIN: "min(min)",
+            Aggregate.MAX: "max(max)", Aggregate.COUNT: "sum(count)"}[aggregate]
+    return f"SELECT {bucket} AS b, {expr} {rows} GROUP BY b ORDER BY b LIMIT :limit"

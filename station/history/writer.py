@@ -1,0 +1,143 @@
+"""Background writer: takes batches without blocking acquisition, writes them in transactions."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from dataclasses import dataclass
+from itertools import repeat
+
+import numpy as np
+import numpy.typing as npt
+
+from station.config.models import HistoryConfig
+from station.history.rollup import RollupAccumulator
+from station.history.store import ROLLUPS, HistoryStore
+from station.samples import Quality, SampleBatch
+
+log = logging.getLogger(__name__)
+DAY_MS = 86_400_000
+
+
+@dataclass
+class WriterStats:
+    rows_written: int = 0
+    batches_written: int = 0
+    transactions: int = 0
+    last_error: str | None = None
+
+
+class HistoryWriter:
+    def __init__(self, store: HistoryStore, config: HistoryConfig) -> None:
+        self.store = store
+        self.config = config
+        self._queue: queue.SimpleQueue[SampleBatch | None] = queue.SimpleQueue()
+        self._rollups = {name: RollupAccumulator(ms) for name, ms in ROLLUPS.items()}
+        self._ids: dict[tuple[str, ...], npt.NDArray[np.intp]] = {}
+        self._thread: threading.Thread | None = None
+        self._last_flush_ms: int | None = None
+        self._last_purge_ms: int | None = None
+        self.stats = WriterStats()
+        self._idle = threading.Event()
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def accept(self, batch: SampleBatch) -> None:
+        self._idle.clear()
+        self._queue.put(batch)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Until every accepted batch is written (tests and benchmarks)."""
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        conn = self.store.connect()
+        try:
+            stopping = False
+            while not stopping:
+                try:
+                    first = self._queue.get(timeout=0.5)
+                except queue.Empty:
+                    self._idle.set()
+                    continue
+                batches: list[SampleBatch] = []
+                item: SampleBatch | None = first
+                while True:
+                    if item is None:
+                        stopping = True
+                    else:
+                        batches.append(item)
+                    if stopping or len(batches) >= 500 or self._queue.empty():
+                        break
+                    item = self._queue.get()
+                self._write(conn, batches, final=stopping)
+                if self._queue.empty():
+                    self._idle.set()
+        finally:
+            conn.close()
+            self._idle.set()
+
+    def _write(self, conn: sqlite3.Connection, batches: list[SampleBatch], final: bool) -> None:
+        try:
+            with conn:
+                newest = self._write_batches(conn, batches)
+                if newest is not None:
+                    self._maintain(conn, newest, final)
+                elif final:
+                    self._flush_rollups(conn)
+            self.stats.transactions += 1
+        except sqlite3.Error as exc:
+            # The file is full or broken; say so and keep acquisition running.
+            self.stats.last_error = str(exc)
+            log.error("history write failed: %s", exc)
+
+    def _write_batches(self, conn: sqlite3.Connection, batches: list[SampleBatch]) -> int | None:
+        newest: int | None = None
+        for b in batches:
+            ids = self._ids.get(b.tags)
+            if ids is None:
+                ids = self._ids[b.tags] = np.array(self.store.tag_ids(conn, b.tags), dtype=np.intp)
+            self.store.insert_raw(
+                conn,
+                list(zip(ids.tolist(), repeat(b.ts_ms), b.values.tolist(), b.quality.tolist())),
+            )
+            good = b.quality == Quality.GOOD
+            for acc in self._rollups.values():
+                acc.add(ids[good], b.ts_ms, b.values[good])
+            self.stats.rows_written += len(b)
+            newest = b.ts_ms if newest is None else max(newest, b.ts_ms)
+        self.stats.batches_written += len(batches)
+        return newest
+
+    def _maintain(self, conn: sqlite3.Connection, newest_ms: int, final: bool) -> None:
+        """Rollup flushes and retention, timed by sample time so they follow the station clock."""
+        flush_ms = int(self.config.rollup_flush_s * 1000)
+        if self._last_flush_ms is None:
+            self._last_flush_ms = newest_ms
+        if final or newest_ms - self._last_flush_ms >= flush_ms:
+            self._flush_rollups(conn)
+            self._last_flush_ms = newest_ms
+        if self._last_purge_ms is None or newest_ms - self._last_purge_ms >= 3_600_000:
+            self._last_purge_ms = newest_ms
+            self.store.purge(conn, "samples", newest_ms - int(self.config.raw_retention_days * DAY_MS))
+            self.store.purge(
+                conn, "rollup_1m", newest_ms - int(self.config.rollup_1m_retention_days * DAY_MS)
+            )
+
+    def _flush_rollups(self, conn: sqlite3.Connection) -> None:
+        for name, acc in self._rollups.items():
+            self.store.merge_rollup(conn, name, acc.drain())
