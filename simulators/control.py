@@ -35,7 +35,9 @@ def control_router(sim: StationSimulator) -> APIRouter:
     def get_simulator() -> SimulatorOut:
         return state()
 
-    @router.put("/scenario", response_model=SimulatorOut, responses={400: {"description": "unknown"}})
+    @router.put(
+        "/scenario", response_model=SimulatorOut, responses={400: {"description": "unknown"}}
+    )
     def put_scenario(body: ScenarioIn) -> SimulatorOut:
         try:
             sim.set_scenario(body.name)

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
-from pymodbus.simulator import SimData, SimDevice
+from pymodbus.simulator import SimAction, SimData, SimDevice
 
 from drivers.modbus.codec import DataType, encode
 from drivers.modbus.planner import Table
@@ -25,9 +25,17 @@ from station.config.models import DeviceConfig
 
 log = logging.getLogger(__name__)
 
-_TABLE_OF_FC = {1: Table.COIL, 5: Table.COIL, 15: Table.COIL, 2: Table.DISCRETE_INPUT,
-                3: Table.HOLDING, 6: Table.HOLDING, 16: Table.HOLDING, 23: Table.HOLDING,
-                4: Table.INPUT}
+_TABLE_OF_FC = {
+    1: Table.COIL,
+    5: Table.COIL,
+    15: Table.COIL,
+    2: Table.DISCRETE_INPUT,
+    3: Table.HOLDING,
+    6: Table.HOLDING,
+    16: Table.HOLDING,
+    23: Table.HOLDING,
+    4: Table.INPUT,
+}
 _BLOCK_ORDER = (Table.COIL, Table.DISCRETE_INPUT, Table.HOLDING, Table.INPUT)
 
 
@@ -86,14 +94,16 @@ class RegisterImage:
             lists[t] = np.packbits(bits, bitorder="little").view("<u2").tolist()
         self.lists = lists
 
-    def sim_device(self, action: Callable[..., object]) -> SimDevice:
-        blocks = tuple(
-            [SimData(0, count=self.size[t], values=False, datatype=SimType.BITS)]
-            if t.is_bits
-            else [SimData(0, count=self.size[t], values=0, datatype=SimType.REGISTERS)]
-            for t in _BLOCK_ORDER
+    def sim_device(self, action: SimAction) -> SimDevice:
+        def block(t: Table) -> list[SimData]:
+            if t.is_bits:
+                return [SimData(0, count=self.size[t], values=False, datatype=SimType.BITS)]
+            return [SimData(0, count=self.size[t], values=0, datatype=SimType.REGISTERS)]
+
+        coils, inputs, holding, input_regs = (block(t) for t in _BLOCK_ORDER)
+        return SimDevice(
+            id=self.device.device_id, simdata=(coils, inputs, holding, input_regs), action=action
         )
-        return SimDevice(id=self.device.device_id, simdata=blocks, action=action)
 
 
 class DeviceServer:
@@ -132,10 +142,7 @@ class DeviceServer:
         if set_values is not None:
             return ExcCodes.ILLEGAL_FUNCTION  # the simulated devices are read-only
         self.requests += 1
-        version = self._version()
-        if version != self._seen:
-            self.image.refresh(self._values())
-            self._seen = version
+        self.refresh_if_stale()
         src = self.image.lists[_TABLE_OF_FC[function_code]]
         if _TABLE_OF_FC[function_code].is_bits:
             registers[: len(src)] = src
@@ -143,6 +150,12 @@ class DeviceServer:
             off = address - start_address
             registers[off : off + count] = src[off : off + count]
         return None
+
+    def refresh_if_stale(self) -> None:
+        version = self._version()
+        if version != self._seen:
+            self.image.refresh(self._values())
+            self._seen = version
 
     async def start(self) -> None:
         self._server = ModbusTcpServer(
@@ -153,5 +166,5 @@ class DeviceServer:
 
     async def stop(self) -> None:
         if self._server is not None:
-            await self._server.shutdown()
+            await self._server.shutdown()  # type: ignore[no-untyped-call]
             self._server = None

@@ -56,9 +56,7 @@ class ProcessState:
 class GateStationModel:
     STEP_S = 1.0
 
-    def __init__(
-        self, start_s: float, seed: int = 1, timezone: str = "Asia/Shanghai"
-    ) -> None:
+    def __init__(self, start_s: float, seed: int = 1, timezone: str = "Asia/Shanghai") -> None:
         self.seed = seed
         self.tz = ZoneInfo(timezone)
         self.state = ProcessState(t=math.floor(start_s))
@@ -103,7 +101,9 @@ class GateStationModel:
         # Upstream pipeline: slow drift around 3.2 MPa, or collapse on upstream loss.
         drift = 3.25 + 0.35 * math.sin(2 * math.pi * s.t / (3 * 86400))
         target_in = 0.25 if f.upstream_loss else drift
-        s.inlet_pressure += (target_in - s.inlet_pressure) * min(1.0, dt / (60 if f.upstream_loss else 600))
+        s.inlet_pressure += (target_in - s.inlet_pressure) * min(
+            1.0, dt / (60 if f.upstream_loss else 600)
+        )
         local = datetime.fromtimestamp(s.t, tz=UTC).astimezone(self.tz)
         seasonal = 11 + 8 * math.cos(2 * math.pi * (local.timetuple().tm_yday - 220) / 365.25)
         s.inlet_temperature = seasonal + 1.5 * math.sin(2 * math.pi * (local.hour - 9) / 24)
@@ -169,9 +169,11 @@ class GateStationModel:
         self.values = {
             "PT-101": s.inlet_pressure + 0.003 * n[0],
             "TT-101": s.inlet_temperature + 0.05 * n[1],
-            "PDT-101": (s.filter_dirt_a + 8.0 * (q / 3000) ** 2 + 0.1 * n[2]) if flowing else 0.1,
+            "PDT-101": (s.filter_dirt_a + 5.0 * (q / 4000) ** 2 + 0.1 * n[2]) if flowing else 0.1,
             "PDT-102": 0.2 + 0.05 * abs(n[3]),
-            "PT-201A": (s.outlet_pressure + 0.002 + 0.0005 * n[4]) if not s.slam_shut_a_tripped else s.outlet_pressure,
+            "PT-201A": (s.outlet_pressure + 0.002 + 0.0005 * n[4])
+            if not s.slam_shut_a_tripped
+            else s.outlet_pressure,
             "PT-201B": s.outlet_pressure + 0.0005 * n[5],
             "PT-301": s.outlet_pressure + 0.0008 * n[6],
             "TT-301": t_reg - 0.3 + 0.05 * n[1],

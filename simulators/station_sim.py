@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +33,11 @@ class StationSimulator:
     host: str = "127.0.0.1"
     ports: dict[str, int] = field(default_factory=dict)
     """Port per device id; devices not named here use the port in the config."""
+    signals: dict[str, Callable[[], float]] = field(default_factory=dict)
+    """Per-tag value sources that override the model (benchmarks plant a timestamp)."""
+    scan_s: float = 0.05
+    """Wall seconds between register updates, like a PLC scan: values change whether or
+    not anybody reads them."""
 
     def __post_init__(self) -> None:
         self.model = GateStationModel(
@@ -44,8 +52,16 @@ class StationSimulator:
             self.model.advance_to(self.clock.now_s())
             known = self.model.values
             t = self.model.state.t
+            signals = self.signals
             return np.array(
-                [known[tag] if tag in known else synthetic_value(i, t) for i, tag in enumerate(tag_ids)],
+                [
+                    signals[tag]()
+                    if tag in signals
+                    else known[tag]
+                    if tag in known
+                    else synthetic_value(i, t)
+                    for i, tag in enumerate(tag_ids)
+                ],
                 dtype=np.float64,
             )
 
@@ -70,11 +86,23 @@ class StationSimulator:
         self.model.set_scenario(name)
         log.info("scenario %s", name)
 
+    async def _scan(self) -> None:
+        while True:
+            for s in self.servers:
+                s.refresh_if_stale()
+            await asyncio.sleep(self.scan_s)
+
     async def start(self) -> None:
         for s in self.servers:
             await s.start()
+        self._scan_task = asyncio.create_task(self._scan(), name="simulator-scan")
 
     async def stop(self) -> None:
+        task = getattr(self, "_scan_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for s in self.servers:
             await s.stop()
 

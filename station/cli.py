@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import socket
@@ -56,10 +57,14 @@ async def _demo(args: argparse.Namespace) -> None:
     runtime = StationRuntime(cfg, clock, args.data_dir, endpoints=sim.endpoints())
     await runtime.start()
     app = create_app(runtime, extra_routers=[control_router(sim)])
-    print(f"Gate station demo ({cfg.station.name.en}), scenario {args.scenario}, "
-          f"speed ×{args.speed:g}, data in {Path(args.data_dir).resolve()}")
-    print(f"  open http://{args.host}:{args.port}/   API docs http://{args.host}:{args.port}/docs",
-          flush=True)
+    print(
+        f"Gate station demo ({cfg.station.name.en}), scenario {args.scenario}, "
+        f"speed ×{args.speed:g}, data in {Path(args.data_dir).resolve()}"
+    )
+    print(
+        f"  open http://{args.host}:{args.port}/   API docs http://{args.host}:{args.port}/docs",
+        flush=True,
+    )
     try:
         await _serve(app, args.host, args.port)
     finally:
@@ -140,8 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def sim_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--scenario", default="normal", choices=sorted(SCENARIOS))
-        sp.add_argument("--speed", type=float, default=1.0,
-                        help="simulated seconds per wall second (1440: a day a minute)")
+        sp.add_argument(
+            "--speed",
+            type=float,
+            default=1.0,
+            help="simulated seconds per wall second (1440: a day a minute)",
+        )
         sp.add_argument("--seed", type=int, default=1)
         sp.add_argument("--config", help="station config (default: the example station)")
 
@@ -153,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = sub.add_parser("simulate", help="the simulated station alone")
     simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--control-port", type=int, default=0,
-                          help="serve scenario control over HTTP on this port")
+    simulate.add_argument(
+        "--control-port", type=int, default=0, help="serve scenario control over HTTP on this port"
+    )
     sim_options(simulate)
 
     run = sub.add_parser("run", help="the service for a real station")
@@ -182,10 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in sync:
         return sync[args.command](args)
     runner = {"demo": _demo, "simulate": _simulate, "run": _run}[args.command]
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(args))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -84,5 +84,7 @@ class SampleBatch:
         return len(self.tags)
 
     def samples(self) -> Iterator[Sample]:
-        for tag, value, q in zip(self.tags, self.values.tolist(), self.quality.tolist(), strict=True):
+        for tag, value, q in zip(
+            self.tags, self.values.tolist(), self.quality.tolist(), strict=True
+        ):
             yield Sample(tag, self.ts_ms, value, Quality(q))

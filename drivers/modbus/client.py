@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
+from pymodbus.pdu import ModbusPDU
 
 from drivers.modbus.codec import DataType, Order, decode
 from drivers.modbus.planner import PointAddress, ReadRequest, Table, plan_reads
@@ -120,7 +121,7 @@ class ModbusPoller:
         for dec in self._decoders:
             try:
                 response = await self._execute(self._client, dec.request)
-            except (ModbusException, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, ModbusException, OSError) as exc:
                 self._drop(f"{type(exc).__name__}: {exc}")
                 status[:] = PointStatus.NO_RESPONSE
                 return ReadResult(values, status)
@@ -135,7 +136,7 @@ class ModbusPoller:
         status[(status == PointStatus.OK) & ~np.isfinite(values)] = PointStatus.INVALID
         return ReadResult(values, status)
 
-    async def _execute(self, client: AsyncModbusTcpClient, req: ReadRequest) -> object:
+    async def _execute(self, client: AsyncModbusTcpClient, req: ReadRequest) -> ModbusPDU:
         device = self.endpoint.device_id
         call = {
             Table.HOLDING: client.read_holding_registers,
@@ -151,14 +152,14 @@ class ModbusPoller:
         )
 
     def _decode_into(
-        self, dec: _Decoder, response: object, values: npt.NDArray[np.float64]
+        self, dec: _Decoder, response: ModbusPDU, values: npt.NDArray[np.float64]
     ) -> None:
         if dec.request.table.is_bits:
-            bits = np.asarray(getattr(response, "bits"), dtype=np.float64)  # noqa: B009
+            bits = np.asarray(response.bits, dtype=np.float64)
             for _dt, offs, dest in dec.groups:
                 values[dest] = bits[offs]
             return
-        regs = np.asarray(getattr(response, "registers"), dtype=np.uint16)  # noqa: B009
+        regs = np.asarray(response.registers, dtype=np.uint16)
         for dt, offs, dest in dec.groups:
             values[dest] = decode(
                 regs, offs, dt, self.endpoint.byte_order, self.endpoint.word_order
@@ -176,7 +177,7 @@ class ModbusPoller:
         )
         try:
             ok = await asyncio.wait_for(client.connect(), timeout=ep.timeout_s * 1.5)
-        except (OSError, asyncio.TimeoutError, ModbusException) as exc:
+        except (TimeoutError, OSError, ModbusException) as exc:
             ok = False
             self.last_error = f"connect: {exc}"
         if not ok:

@@ -73,9 +73,9 @@ def decode(
     if word_order is Order.LITTLE:
         words = words[:, ::-1]
     raw = np.ascontiguousarray(words).astype(">u2").tobytes()
-    values = np.frombuffer(raw, dtype=_BE_DTYPE[dtype]).astype(np.float64)
+    values: FloatArray = np.frombuffer(raw, dtype=_BE_DTYPE[dtype]).astype(np.float64)
     if dtype is DataType.BOOL:
-        return (values != 0).astype(np.float64)
+        values = (values != 0).astype(np.float64)
     return values
 
 

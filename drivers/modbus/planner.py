@@ -59,8 +59,8 @@ def plan_reads(
     requests: list[ReadRequest] = []
     for table in Table:
         idx = sorted(by_table.get(table, []), key=lambda i: points[i].address)
-        limit = min(max_bits, table.max_count) if table.is_bits else min(
-            max_registers, table.max_count
+        limit = (
+            min(max_bits, table.max_count) if table.is_bits else min(max_registers, table.max_count)
         )
         start = end = -1
         members: list[int] = []

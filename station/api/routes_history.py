@@ -63,6 +63,9 @@ async def history(
         ]
         series.append(SeriesOut(tag=tag, unit=rt.tags[tag][1].unit, points=points))
     return HistoryResponse(
-        start=from_ms(start_ms), end=from_ms(end_ms), step_s=step,
-        aggregate=agg.value if step else None, series=series,
+        start=from_ms(start_ms),
+        end=from_ms(end_ms),
+        step_s=step,
+        aggregate=agg.value if step else None,
+        series=series,
     )

@@ -57,13 +57,17 @@ def healthz(request: Request) -> HealthOut:
         for d in rt.devices
     ]
     history = HistoryHealth(
+        samples_in=rt.bus.values_published,
         rows_written=rt.history.stats.rows_written,
         pending_batches=rt.history.pending,
         last_error=rt.history.stats.last_error,
     )
     ok = all(d.last_error is None and d.polls > 0 for d in devices) and history.last_error is None
     return HealthOut(
-        status="ok" if ok else "degraded", now=utc_datetime(rt.clock), devices=devices, history=history
+        status="ok" if ok else "degraded",
+        now=utc_datetime(rt.clock),
+        devices=devices,
+        history=history,
     )
 
 
@@ -72,7 +76,10 @@ def station_info(request: Request) -> StationOut:
     rt = runtime_of(request)
     s = rt.config.station
     return StationOut(
-        id=s.id, name=s.name, timezone=s.timezone, language=s.language.value,
+        id=s.id,
+        name=s.name,
+        timezone=s.timezone,
+        language=s.language.value,
         now=utc_datetime(rt.clock),
     )
 
@@ -89,8 +96,13 @@ def list_tags(request: Request) -> list[TagOut]:
             discrete=t.is_discrete,
             range=t.range,
             source=TagSource(
-                protocol=d.protocol, device=d.id, host=d.host, port=d.port,
-                table=t.table.value, address=t.address, type=t.type.value,
+                protocol=d.protocol,
+                device=d.id,
+                host=d.host,
+                port=d.port,
+                table=t.table.value,
+                address=t.address,
+                type=t.type.value,
             ),
         )
         for d, t in rt.config.all_tags()
@@ -100,7 +112,9 @@ def list_tags(request: Request) -> list[TagOut]:
 @router.get("/api/live", response_model=LiveResponse, tags=["live"])
 def live(
     request: Request,
-    tags: Annotated[list[str] | None, Query(description="tag ids, repeated or comma-separated")] = None,
+    tags: Annotated[
+        list[str] | None, Query(description="tag ids, repeated or comma-separated")
+    ] = None,
 ) -> LiveResponse:
     rt = runtime_of(request)
     wanted = split_tags(rt, tags)
@@ -116,9 +130,13 @@ def live(
         value: float | bool | None = bool(v.value) if discrete and v.value is not None else v.value
         out.append(
             LiveOut(
-                tag=v.tag, device=v.device, value=value,
-                quality=Level(v.quality.level).name.lower(), reason=v.quality.reason,
-                ts=from_ms(v.ts_ms), age_s=round(v.age_s, 3),
+                tag=v.tag,
+                device=v.device,
+                value=value,
+                quality=Level(v.quality.level).name.lower(),
+                reason=v.quality.reason,
+                ts=from_ms(v.ts_ms),
+                age_s=round(v.age_s, 3),
             )
         )
     return LiveResponse(now=utc_datetime(rt.clock), values=out)

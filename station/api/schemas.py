@@ -86,6 +86,8 @@ class DeviceHealth(BaseModel):
 
 
 class HistoryHealth(BaseModel):
+    samples_in: int
+    """Values published by acquisition since start."""
     rows_written: int
     pending_batches: int
     last_error: str | None

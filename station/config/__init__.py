@@ -3,4 +3,11 @@
 from station.config.loader import ConfigError, ConfigIssue, load_config
 from station.config.models import DeviceConfig, StationConfig, TagConfig
 
-__all__ = ["ConfigError", "ConfigIssue", "DeviceConfig", "StationConfig", "TagConfig", "load_config"]
+__all__ = [
+    "ConfigError",
+    "ConfigIssue",
+    "DeviceConfig",
+    "StationConfig",
+    "TagConfig",
+    "load_config",
+]

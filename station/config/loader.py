@@ -78,7 +78,10 @@ def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
         for ti, tag in enumerate(dev.tags):
             loc: Loc = ("devices", di, "tags", ti)
             if tag.id in tags:
-                yield (*loc, "id"), f"duplicate tag id {tag.id!r} (first at {_dotted(tags[tag.id])})"
+                yield (
+                    (*loc, "id"),
+                    f"duplicate tag id {tag.id!r} (first at {_dotted(tags[tag.id])})",
+                )
             tags.setdefault(tag.id, loc)
             width = 1 if tag.table.is_bits else tag.type.width
             if tag.table.is_bits and tag.type.value != "bool":
@@ -88,8 +91,9 @@ def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
             for a in range(tag.address, tag.address + width):
                 other = used.get((tag.table.value, a))
                 if other is not None:
-                    yield (*loc, "address"), (
-                        f"{tag.table.value} address {a} already used by {other}"
+                    yield (
+                        (*loc, "address"),
+                        (f"{tag.table.value} address {a} already used by {other}"),
                     )
                     break
                 used[(tag.table.value, a)] = tag.id

@@ -50,7 +50,9 @@ class RollupAccumulator:
         self._buckets: dict[int, _Bucket] = {}
         self._size = 64
 
-    def add(self, tag_ids: npt.NDArray[np.intp], ts_ms: int, values: npt.NDArray[np.float64]) -> None:
+    def add(
+        self, tag_ids: npt.NDArray[np.intp], ts_ms: int, values: npt.NDArray[np.float64]
+    ) -> None:
         """Add good values of one instant; `tag_ids` are unique within the call."""
         if len(tag_ids) == 0:
             return
@@ -60,9 +62,9 @@ class RollupAccumulator:
             for b in self._buckets.values():
                 b.grow(self._size)
         start = ts_ms - ts_ms % self.bucket_ms
-        b = self._buckets.get(start)
-        if b is None:
-            b = self._buckets[start] = _Bucket(self._size)
+        if start not in self._buckets:
+            self._buckets[start] = _Bucket(self._size)
+        b = self._buckets[start]
         b.min[tag_ids] = np.minimum(b.min[tag_ids], values)
         b.max[tag_ids] = np.maximum(b.max[tag_ids], values)
         b.sum[tag_ids] += values

@@ -131,14 +131,24 @@ class HistoryStore:
                     continue
                 args = (ids[tag], start_ms, end_ms)
                 if step_s is None:
-                    sql = ("SELECT ts, value, quality FROM samples WHERE tag=? AND ts>=? AND ts<? "
-                           "ORDER BY ts LIMIT ?")
+                    sql = (
+                        "SELECT ts, value, quality FROM samples WHERE tag=? AND ts>=? AND ts<? "
+                        "ORDER BY ts LIMIT ?"
+                    )
                     rows = conn.execute(sql, (*args, limit)).fetchall()
                     out[tag] = [SeriesPoint(ts, v, q) for ts, v, q in rows]
                     continue
                 sql = _aggregate_sql(step_s, aggregate)
-                rows = conn.execute(sql, {"tag": args[0], "start": start_ms, "end": end_ms,
-                                          "step": step_s * 1000, "limit": limit}).fetchall()
+                rows = conn.execute(
+                    sql,
+                    {
+                        "tag": args[0],
+                        "start": start_ms,
+                        "end": end_ms,
+                        "step": step_s * 1000,
+                        "limit": limit,
+                    },
+                ).fetchall()
                 out[tag] = [SeriesPoint(b, v) for b, v in rows]
         return out
 
@@ -154,15 +164,27 @@ def _aggregate_sql(step_s: int, aggregate: Aggregate) -> str:
     if source is None:
         good = f"FROM samples {where} AND quality = 0"
         if aggregate is Aggregate.LAST:
-            return (f"SELECT b, value FROM (SELECT {bucket} AS b, max(ts), value {good} "
-                    "GROUP BY b) ORDER BY b LIMIT :limit")
-        expr = {Aggregate.MEAN: "avg(value)", Aggregate.MIN: "min(value)",
-                Aggregate.MAX: "max(value)", Aggregate.COUNT: "count(value)"}[aggregate]
+            return (
+                f"SELECT b, value FROM (SELECT {bucket} AS b, max(ts), value {good} "
+                "GROUP BY b) ORDER BY b LIMIT :limit"
+            )
+        expr = {
+            Aggregate.MEAN: "avg(value)",
+            Aggregate.MIN: "min(value)",
+            Aggregate.MAX: "max(value)",
+            Aggregate.COUNT: "count(value)",
+        }[aggregate]
         return f"SELECT {bucket} AS b, {expr} {good} GROUP BY b ORDER BY b LIMIT :limit"
     rows = f"FROM {source} {where}"
     if aggregate is Aggregate.LAST:
-        return (f"SELECT b, last FROM (SELECT {bucket} AS b, max(last_ts), last {rows} "
-                "GROUP BY b) ORDER BY b LIMIT :limit")
-    expr = {Aggregate.MEAN: "sum(sum) / sum(count)", Aggregate.MIN: "min(min)",
-            Aggregate.MAX: "max(max)", Aggregate.COUNT: "sum(count)"}[aggregate]
+        return (
+            f"SELECT b, last FROM (SELECT {bucket} AS b, max(last_ts), last {rows} "
+            "GROUP BY b) ORDER BY b LIMIT :limit"
+        )
+    expr = {
+        Aggregate.MEAN: "sum(sum) / sum(count)",
+        Aggregate.MIN: "min(min)",
+        Aggregate.MAX: "max(max)",
+        Aggregate.COUNT: "sum(count)",
+    }[aggregate]
     return f"SELECT {bucket} AS b, {expr} {rows} GROUP BY b ORDER BY b LIMIT :limit"

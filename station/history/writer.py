@@ -133,7 +133,9 @@ class HistoryWriter:
             self._last_flush_ms = newest_ms
         if self._last_purge_ms is None or newest_ms - self._last_purge_ms >= 3_600_000:
             self._last_purge_ms = newest_ms
-            self.store.purge(conn, "samples", newest_ms - int(self.config.raw_retention_days * DAY_MS))
+            self.store.purge(
+                conn, "samples", newest_ms - int(self.config.raw_retention_days * DAY_MS)
+            )
             self.store.purge(
                 conn, "rollup_1m", newest_ms - int(self.config.rollup_1m_retention_days * DAY_MS)
             )

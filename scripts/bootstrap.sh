@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian machine: the Debian packages of the
+# real peers the tests start (mbpoll: a Modbus client that is not ours) and a virtualenv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'

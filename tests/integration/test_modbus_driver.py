@@ -1,0 +1,150 @@
+"""The Modbus driver and acquisition against the simulator over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from drivers.modbus.client import PointStatus
+from simulators.station_sim import StationSimulator
+from station.acquisition import DeviceAcquisition
+from station.clock import WallClock
+from station.config.models import StationConfig
+from station.runtime import modbus_poller
+from station.samples import Quality, SampleBatch
+from tests.conftest import start_simulator
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_tag_decodes_to_the_model_value(frozen_simulator: StationSimulator) -> None:
+    sim = frozen_simulator
+    for device in sim.config.devices:
+        poller = modbus_poller(device, sim.endpoints()[device.id])
+        result = await poller.read()
+        await poller.close()
+        assert (result.status == PointStatus.OK).all(), device.id
+        for tag, value in zip(device.tags, result.values.tolist(), strict=True):
+            model = float(sim.model.values[tag.id])
+            if tag.type.value == "float32":
+                assert value == pytest.approx(model, rel=1e-6), tag.id
+            elif tag.type.value in ("int16", "uint16", "uint32", "int32"):
+                assert value == pytest.approx(round(model / tag.scale) * tag.scale, abs=1e-9), (
+                    tag.id
+                )
+            else:
+                assert value == model, tag.id
+    plc = modbus_poller(sim.config.devices[0])
+    assert [(r.table.value, r.start, r.count) for r in plc.requests] == [
+        ("coil", 0, 2),
+        ("discrete_input", 0, 8),
+        ("holding", 0, 23),
+    ]
+
+
+def fast(
+    cfg: StationConfig, device_id: str, poll: float = 0.2, timeout: float = 0.3
+) -> StationConfig:
+    devices = [
+        d.model_copy(update={"poll_interval_s": poll, "timeout_s": timeout, "backoff_max_s": 0.5})
+        if d.id == device_id
+        else d
+        for d in cfg.devices
+    ]
+    return cfg.model_copy(update={"devices": devices})
+
+
+async def wait_for(batches: list[SampleBatch], pred: object, timeout: float) -> SampleBatch:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if batches and pred(batches[-1]):  # type: ignore[operator]
+            return batches[-1]
+        await asyncio.sleep(0.01)
+    raise AssertionError(
+        f"condition not met in {timeout} s; last: {batches[-1] if batches else None}"
+    )
+
+
+async def run_device(
+    cfg: StationConfig, sim: StationSimulator, device_id: str
+) -> tuple[DeviceAcquisition, list[SampleBatch], asyncio.Task[None]]:
+    device = next(d for d in cfg.devices if d.id == device_id)
+    out: list[SampleBatch] = []
+    acq = DeviceAcquisition(
+        device, modbus_poller(device, sim.endpoints()[device_id]), WallClock(), out.append
+    )
+    return acq, out, asyncio.create_task(acq.run())
+
+
+async def test_killed_plc_turns_bad_within_a_poll_and_recovers(
+    example_config: StationConfig,
+) -> None:
+    cfg = fast(example_config, "PLC-1")
+    sim = await start_simulator(cfg, WallClock())
+    acq, out, task = await run_device(cfg, sim, "PLC-1")
+    try:
+        await wait_for(out, lambda b: (b.quality == Quality.GOOD).all(), 3)
+        plc = sim.servers[0]
+        killed = time.monotonic()
+        await plc.stop()
+        bad = await wait_for(out, lambda b: (b.quality == Quality.BAD_COMM_LOSS).all(), 3)
+        detected = time.monotonic() - killed
+        assert detected <= 0.2 + 0.3 + 0.35, f"comm loss seen after {detected:.3f} s"
+        assert not np.isnan(bad.values).any()  # last good values kept beside the bad quality
+        await asyncio.sleep(1.0)  # stays bad while the PLC is away, retrying with backoff
+        assert (out[-1].quality == Quality.BAD_COMM_LOSS).all()
+        await plc.start()
+        await wait_for(out, lambda b: (b.quality == Quality.GOOD).all(), 3)
+        assert acq.stats.failed_polls >= 2
+    finally:
+        task.cancel()
+        await acq.close()
+        await sim.stop()
+
+
+async def test_silent_plc_times_out_and_others_keep_their_pace(
+    example_config: StationConfig,
+) -> None:
+    cfg = fast(fast(example_config, "PLC-1"), "FC-301")
+    sim = await start_simulator(cfg, WallClock())
+    plc, plc_out, plc_task = await run_device(cfg, sim, "PLC-1")
+    fc, fc_out, fc_task = await run_device(cfg, sim, "FC-301")
+    try:
+        await wait_for(plc_out, lambda b: (b.quality == Quality.GOOD).all(), 3)
+        sim.set_scenario("plc-silent")
+        silenced = time.monotonic()
+        fc_before = len(fc_out)
+        await wait_for(plc_out, lambda b: (b.quality == Quality.BAD_COMM_LOSS).all(), 3)
+        detected = time.monotonic() - silenced
+        # The read in flight times out: one poll period plus the timeout (pymodbus' own).
+        assert detected <= 0.2 + 0.3 * 1.5 + 0.35, f"silence seen after {detected:.3f} s"
+        await asyncio.sleep(1.0)
+        fc_polls = len(fc_out) - fc_before
+        assert fc_polls >= int((time.monotonic() - silenced) / 0.2) - 2, "flow computer slowed down"
+        assert all((b.quality == Quality.GOOD).all() for b in fc_out[fc_before:])
+        sim.set_scenario("normal")
+        await wait_for(plc_out, lambda b: (b.quality == Quality.GOOD).all(), 3)
+    finally:
+        for t in (plc_task, fc_task):
+            t.cancel()
+        await plc.close()
+        await fc.close()
+        await sim.stop()
+
+
+async def test_nobody_listening_is_comm_loss_at_once(example_config: StationConfig) -> None:
+    from tests.conftest import free_port
+
+    device = example_config.devices[2]
+    poller = modbus_poller(device, ("127.0.0.1", free_port()))
+    started = time.monotonic()
+    result = await poller.read()
+    assert (result.status == PointStatus.NO_RESPONSE).all()
+    assert time.monotonic() - started < 0.5 and poller.last_error
+    # Within the backoff the driver does not even try: no connect storm against a dead PLC.
+    again = time.monotonic()
+    await poller.read()
+    assert time.monotonic() - again < 0.05

@@ -1,0 +1,158 @@
+"""The station config: the example validates, and every error names file, line and field."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from station.config.loader import ConfigError, default_config_path, load_config, parse_config
+from station.config.models import StationConfig
+
+ROOT = Path(__file__).parents[2]
+
+GOOD = """\
+station:
+  id: s1
+  name: {zh: 站, en: Station}
+devices:
+  - id: PLC-1
+    protocol: modbus_tcp
+    host: 127.0.0.1
+    tags:
+      - id: PT-1
+        name: {zh: 压力, en: Pressure}
+        table: holding
+        address: 0
+        type: float32
+"""
+
+
+def issues_of(text: str) -> list[tuple[int, str, str]]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "site.yaml")
+    assert all(i.file == "site.yaml" for i in info.value.issues)
+    return [(i.line, i.field, i.message) for i in info.value.issues]
+
+
+def test_example_config_is_valid_and_matches_domain_tags() -> None:
+    cfg = load_config(default_config_path())
+    ids = {t.id for _, t in cfg.all_tags()}
+    for tag in (
+        "PT-101",
+        "TT-101",
+        "PDT-101",
+        "PDT-102",
+        "TT-102",
+        "PT-201A",
+        "PT-201B",
+        "PT-301",
+        "TT-301",
+        "FT-301",
+        "FT-301S",
+        "FQ-301S",
+        "FQ-301",
+        "GT-01",
+        "GT-04",
+        "XV-201A",
+        "XV-201B",
+        "XV-001",
+        "XV-002",
+    ):
+        assert tag in ids
+    assert cfg.station.timezone == "Asia/Shanghai"
+
+
+def test_minimal_config_parses_with_defaults() -> None:
+    cfg = parse_config(GOOD)
+    assert cfg.devices[0].port == 502 and cfg.devices[0].poll_interval_s == 1.0
+
+
+def test_wrong_type_names_line_and_field() -> None:
+    bad = GOOD.replace("type: float32", "type: float33")
+    [(line, field, msg)] = issues_of(bad)
+    assert line == 13 and field == "devices[0].tags[0].type" and "float32" in msg
+
+
+def test_missing_field_points_at_its_parent() -> None:
+    bad = GOOD.replace("    host: 127.0.0.1\n", "")
+    [(line, field, msg)] = issues_of(bad)
+    assert (line, field) == (5, "devices[0].host") and "required" in msg.lower()
+
+
+def test_typo_in_key_is_rejected_not_ignored() -> None:
+    bad = GOOD.replace("    host: 127.0.0.1\n", "    host: 127.0.0.1\n    pol_interval_s: 5\n")
+    [(line, field, msg)] = issues_of(bad)
+    assert (line, field) == (8, "devices[0].pol_interval_s") and "not permitted" in msg
+
+
+def test_all_errors_reported_at_once() -> None:
+    bad = (
+        GOOD.replace("address: 0", "address: -4")
+        .replace("port: 502", "")
+        .replace("host: 127.0.0.1", "host: 127.0.0.1\n    port: 99999")
+    )
+    fields = {f for _, f, _ in issues_of(bad)}
+    assert fields == {"devices[0].tags[0].address", "devices[0].port"}
+
+
+def test_overlapping_registers_and_duplicate_ids() -> None:
+    dup = (
+        GOOD
+        + """\
+      - id: PT-1
+        name: {zh: 压力2, en: Pressure 2}
+        table: holding
+        address: 1
+        type: float32
+"""
+    )
+    got = issues_of(dup)
+    assert (
+        14,
+        "devices[0].tags[1].id",
+        "duplicate tag id 'PT-1' (first at devices[0].tags[0])",
+    ) in got
+    assert any(line == 17 and "address 1 already used by PT-1" in msg for line, _, msg in got)
+
+
+def test_yaml_syntax_error_has_line() -> None:
+    [(line, field, msg)] = issues_of(GOOD.replace("name: {zh: 站, en: Station}", "name: {zh: 站"))
+    assert line in (3, 4) and field == "" and "YAML" in msg
+
+
+def test_unknown_time_zone() -> None:
+    bad = GOOD.replace(
+        "  name: {zh: 站, en: Station}", "  name: {zh: 站, en: Station}\n  timezone: Mars/Olympus"
+    )
+    [(line, field, msg)] = issues_of(bad)
+    assert (line, field) == (4, "station.timezone") and "Mars/Olympus" in msg
+
+
+def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "station.cli", "check-config", str(default_config_path())],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0 and "32 tags" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("type: float32", "type: float33"))
+    res = subprocess.run(
+        [sys.executable, "-m", "station.cli", "check-config", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 1
+    assert f"{bad}:13: devices[0].tags[0].type:" in res.stderr
+
+
+def test_generated_files_are_current() -> None:
+    """docs/register-map.md and the JSON Schema are generated: regenerate on config change."""
+    from station.config.register_map import register_map_markdown
+
+    cfg = load_config(default_config_path())
+    assert (ROOT / "docs" / "register-map.md").read_text() == register_map_markdown(cfg)
+    schema = json.loads((ROOT / "config" / "station.schema.json").read_text())
+    assert schema == StationConfig.model_json_schema()
