@@ -1,0 +1,208 @@
+"""End-to-end acquisition benchmark: simulator → Modbus → service → history and /api/live.
+
+Runs three real processes on loopback: the simulator (`station simulate`-like, with a
+timestamp planted in one float64 tag), the service (`station run`), and this script,
+which measures from outside:
+
+1. peer: a plain pymodbus client loop with numpy decoding against the same simulator,
+   the ceiling one connection reaches with no service around it;
+2. throughput: tag values per second published and written to history, with the
+   service's CPU time and memory;
+3. latency: from the moment the simulator's scan writes a new value to the moment
+   /api/live shows it, against the target of poll period + 20 ms.
+
+Usage: python benchmarks/acquisition.py [--devices 4] [--tags 2000] [--poll 0.1] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from drivers.modbus.codec import DataType, Order, decode  # noqa: E402
+from station.config.loader import load_config  # noqa: E402
+
+MARK = "BENCH-MARK"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_config(path: Path, devices: int, tags: int, poll: float) -> Path:
+    devs = []
+    for d in range(devices):
+        points = [
+            {"id": f"B{d}-{i:05d}", "name": {"zh": f"测点{i}", "en": f"Point {i}"}, "unit": "",
+             "table": "holding", "address": 2 * i, "type": "float32"}
+            for i in range(tags)
+        ]
+        if d == 0:
+            points.append({"id": MARK, "name": {"zh": "时间标记", "en": "Time marker"},
+                           "table": "input", "address": 0, "type": "float64"})
+        devs.append({"id": f"BENCH-{d}", "protocol": "modbus_tcp", "host": "127.0.0.1",
+                     "port": free_port(), "device_id": 1, "poll_interval_s": poll,
+                     "timeout_s": 1.0, "tags": points})
+    cfg = {"station": {"id": "bench", "name": {"zh": "基准", "en": "Bench"}}, "devices": devs,
+           "history": {"raw_retention_days": 1}}
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+async def serve_simulator(config: str) -> None:
+    """Simulator process: every scan plants the wall time of the update in BENCH-MARK."""
+    from simulators.station_sim import StationSimulator
+    from station.clock import WallClock
+
+    sim = StationSimulator(load_config(config), WallClock(), signals={MARK: time.time})
+    await sim.start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def peer_pymodbus_loop(host: str, port: int, seconds: float) -> tuple[float, float]:
+    """Plain pymodbus: 125-register reads back to back, each block decoded with numpy."""
+    from pymodbus.client import AsyncModbusTcpClient
+
+    client = AsyncModbusTcpClient(host, port=port)
+    await client.connect()
+    offsets = np.arange(0, 124, 2)
+    values = 0
+    c0, t0 = time.process_time(), time.perf_counter()
+    address = 0
+    while time.perf_counter() - t0 < seconds:
+        rr = await client.read_holding_registers(address, count=124, device_id=1)
+        decode(np.asarray(rr.registers, dtype=np.uint16), offsets, DataType.FLOAT32,
+               Order.BIG, Order.BIG)
+        values += len(offsets)
+        address = (address + 124) % 3720
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    client.close()
+    return values / wall, values / cpu
+
+
+def health(base: str) -> dict:  # type: ignore[type-arg]
+    return httpx.get(f"{base}/healthz", timeout=10).json()  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--devices", type=int, default=4)
+    ap.add_argument("--tags", type=int, default=2000, help="float32 tags per device")
+    ap.add_argument("--poll", type=float, default=0.1, help="poll period, s")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--serve-simulator", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_simulator:
+        asyncio.run(serve_simulator(args.serve_simulator))
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    cfg_path = bench_config(tmp / "bench.yaml", args.devices, args.tags, args.poll)
+    cfg = load_config(cfg_path)
+    sim = subprocess.Popen([sys.executable, __file__, "--serve-simulator", str(cfg_path)],
+                           stdout=subprocess.PIPE, text=True)
+    assert sim.stdout is not None and sim.stdout.readline().strip() == "ready"
+    dev0 = cfg.devices[0]
+    print(f"setup: {args.devices} devices × {args.tags} float32 tags, poll {args.poll} s "
+          f"→ offered {args.devices * args.tags / args.poll:,.0f} values/s; "
+          f"{os.cpu_count()} cores, loopback")
+
+    peer_rate, peer_per_cpu = asyncio.run(peer_pymodbus_loop("127.0.0.1", dev0.port, 5.0))
+    print(f"peer   plain pymodbus loop, 1 connection:  {peer_rate:>10,.0f} values/s   "
+          f"{peer_per_cpu:>10,.0f} values per CPU-second")
+
+    http = free_port()
+    svc = subprocess.Popen(
+        [sys.executable, "-m", "station.cli", "run", "--config", str(cfg_path),
+         "--data-dir", str(tmp / "data"), "--port", str(http)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{http}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if health(base)["status"] == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("service did not become healthy")
+            time.sleep(0.2)
+        time.sleep(3)  # warm-up
+        h0, c0, t0 = health(base), cpu_seconds(svc.pid), time.perf_counter()
+        time.sleep(args.seconds)
+        h1, c1, t1 = health(base), cpu_seconds(svc.pid), time.perf_counter()
+        wall, cpu = t1 - t0, c1 - c0
+        published = (h1["history"]["samples_in"] - h0["history"]["samples_in"]) / wall
+        written = (h1["history"]["rows_written"] - h0["history"]["rows_written"]) / wall
+        overruns = sum(d["overruns"] for d in h1["devices"]) - sum(d["overruns"] for d in h0["devices"])
+        print(f"ours   acquisition → fan-out:              {published:>10,.0f} values/s   "
+              f"{published * wall / cpu:>10,.0f} values per CPU-second")
+        print(f"ours   → embedded history (SQLite):        {written:>10,.0f} rows/s     "
+              f"backlog {h1['history']['pending_batches']} batches")
+        print(f"service process: {cpu / wall * 100:.0f} % of one core, RSS {rss_mib(svc.pid):.0f} MiB, "
+              f"poll overruns {overruns}, failed polls "
+              f"{sum(d['failed_polls'] for d in h1['devices'])}")
+
+        latencies: list[float] = []
+        last = None
+        with httpx.Client(base_url=base, timeout=5) as client:
+            end = time.monotonic() + args.seconds
+            while time.monotonic() < end:
+                v = client.get("/api/live", params={"tags": MARK}).json()["values"][0]["value"]
+                seen = time.time()
+                if last is not None and v != last:
+                    latencies.append((seen - v) * 1000)
+                last = v
+                time.sleep(0.002)
+        lat = sorted(latencies)
+        target = args.poll * 1000 + 20
+        if lat:
+            p95 = lat[int(0.95 * (len(lat) - 1))]
+            print(f"latency simulator scan → /api/live ({len(lat)} changes): mean "
+                  f"{statistics.mean(lat):.1f} ms, p50 {statistics.median(lat):.1f} ms, "
+                  f"p95 {p95:.1f} ms, max {lat[-1]:.1f} ms; target < {target:.0f} ms "
+                  f"(poll + 20 ms): {'met' if lat[-1] < target else 'NOT met'}")
+        stored = sum(1 for _ in (tmp / "data").iterdir())
+        print(f"history files: {stored}; data dir {tmp}")
+    finally:
+        svc.terminate()
+        sim.terminate()
+        svc.wait(10)
+        sim.wait(10)
+
+
+if __name__ == "__main__":
+    main()
