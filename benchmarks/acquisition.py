@@ -52,18 +52,43 @@ def bench_config(path: Path, devices: int, tags: int, poll: float) -> Path:
     devs = []
     for d in range(devices):
         points = [
-            {"id": f"B{d}-{i:05d}", "name": {"zh": f"测点{i}", "en": f"Point {i}"}, "unit": "",
-             "table": "holding", "address": 2 * i, "type": "float32"}
+            {
+                "id": f"B{d}-{i:05d}",
+                "name": {"zh": f"测点{i}", "en": f"Point {i}"},
+                "unit": "",
+                "table": "holding",
+                "address": 2 * i,
+                "type": "float32",
+            }
             for i in range(tags)
         ]
         if d == 0:
-            points.append({"id": MARK, "name": {"zh": "时间标记", "en": "Time marker"},
-                           "table": "input", "address": 0, "type": "float64"})
-        devs.append({"id": f"BENCH-{d}", "protocol": "modbus_tcp", "host": "127.0.0.1",
-                     "port": free_port(), "device_id": 1, "poll_interval_s": poll,
-                     "timeout_s": 1.0, "tags": points})
-    cfg = {"station": {"id": "bench", "name": {"zh": "基准", "en": "Bench"}}, "devices": devs,
-           "history": {"raw_retention_days": 1}}
+            points.append(
+                {
+                    "id": MARK,
+                    "name": {"zh": "时间标记", "en": "Time marker"},
+                    "table": "input",
+                    "address": 0,
+                    "type": "float64",
+                }
+            )
+        devs.append(
+            {
+                "id": f"BENCH-{d}",
+                "protocol": "modbus_tcp",
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "device_id": 1,
+                "poll_interval_s": poll,
+                "timeout_s": 1.0,
+                "tags": points,
+            }
+        )
+    cfg = {
+        "station": {"id": "bench", "name": {"zh": "基准", "en": "Bench"}},
+        "devices": devs,
+        "history": {"raw_retention_days": 1},
+    }
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -103,8 +128,13 @@ async def peer_pymodbus_loop(host: str, port: int, seconds: float) -> tuple[floa
     address = 0
     while time.perf_counter() - t0 < seconds:
         rr = await client.read_holding_registers(address, count=124, device_id=1)
-        decode(np.asarray(rr.registers, dtype=np.uint16), offsets, DataType.FLOAT32,
-               Order.BIG, Order.BIG)
+        decode(
+            np.asarray(rr.registers, dtype=np.uint16),
+            offsets,
+            DataType.FLOAT32,
+            Order.BIG,
+            Order.BIG,
+        )
         values += len(offsets)
         address = (address + 124) % 3720
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -131,23 +161,42 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     cfg_path = bench_config(tmp / "bench.yaml", args.devices, args.tags, args.poll)
     cfg = load_config(cfg_path)
-    sim = subprocess.Popen([sys.executable, __file__, "--serve-simulator", str(cfg_path)],
-                           stdout=subprocess.PIPE, text=True)
+    sim = subprocess.Popen(
+        [sys.executable, __file__, "--serve-simulator", str(cfg_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert sim.stdout is not None and sim.stdout.readline().strip() == "ready"
     dev0 = cfg.devices[0]
-    print(f"setup: {args.devices} devices × {args.tags} float32 tags, poll {args.poll} s "
-          f"→ offered {args.devices * args.tags / args.poll:,.0f} values/s; "
-          f"{os.cpu_count()} cores, loopback")
+    print(
+        f"setup: {args.devices} devices × {args.tags} float32 tags, poll {args.poll} s "
+        f"→ offered {args.devices * args.tags / args.poll:,.0f} values/s; "
+        f"{os.cpu_count()} cores, loopback"
+    )
 
     peer_rate, peer_per_cpu = asyncio.run(peer_pymodbus_loop("127.0.0.1", dev0.port, 5.0))
-    print(f"peer   plain pymodbus loop, 1 connection:  {peer_rate:>10,.0f} values/s   "
-          f"{peer_per_cpu:>10,.0f} values per CPU-second")
+    print(
+        f"peer   plain pymodbus loop, 1 connection:  {peer_rate:>10,.0f} values/s   "
+        f"{peer_per_cpu:>10,.0f} values per CPU-second"
+    )
 
     http = free_port()
     svc = subprocess.Popen(
-        [sys.executable, "-m", "station.cli", "run", "--config", str(cfg_path),
-         "--data-dir", str(tmp / "data"), "--port", str(http)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "station.cli",
+            "run",
+            "--config",
+            str(cfg_path),
+            "--data-dir",
+            str(tmp / "data"),
+            "--port",
+            str(http),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{http}"
     try:
         deadline = time.monotonic() + 30
@@ -167,14 +216,23 @@ def main() -> None:
         wall, cpu = t1 - t0, c1 - c0
         published = (h1["history"]["samples_in"] - h0["history"]["samples_in"]) / wall
         written = (h1["history"]["rows_written"] - h0["history"]["rows_written"]) / wall
-        overruns = sum(d["overruns"] for d in h1["devices"]) - sum(d["overruns"] for d in h0["devices"])
-        print(f"ours   acquisition → fan-out:              {published:>10,.0f} values/s   "
-              f"{published * wall / cpu:>10,.0f} values per CPU-second")
-        print(f"ours   → embedded history (SQLite):        {written:>10,.0f} rows/s     "
-              f"backlog {h1['history']['pending_batches']} batches")
-        print(f"service process: {cpu / wall * 100:.0f} % of one core, RSS {rss_mib(svc.pid):.0f} MiB, "
-              f"poll overruns {overruns}, failed polls "
-              f"{sum(d['failed_polls'] for d in h1['devices'])}")
+        overruns = sum(d["overruns"] for d in h1["devices"]) - sum(
+            d["overruns"] for d in h0["devices"]
+        )
+        print(
+            f"ours   acquisition → fan-out:              {published:>10,.0f} values/s   "
+            f"{published * wall / cpu:>10,.0f} values per CPU-second"
+        )
+        print(
+            f"ours   → embedded history (SQLite):        {written:>10,.0f} rows/s     "
+            f"backlog {h1['history']['pending_batches']} batches"
+        )
+        print(
+            f"service process: {cpu / wall * 100:.0f} % of one core, "
+            f"RSS {rss_mib(svc.pid):.0f} MiB, "
+            f"poll overruns {overruns}, failed polls "
+            f"{sum(d['failed_polls'] for d in h1['devices'])}"
+        )
 
         latencies: list[float] = []
         last = None
@@ -191,10 +249,12 @@ def main() -> None:
         target = args.poll * 1000 + 20
         if lat:
             p95 = lat[int(0.95 * (len(lat) - 1))]
-            print(f"latency simulator scan → /api/live ({len(lat)} changes): mean "
-                  f"{statistics.mean(lat):.1f} ms, p50 {statistics.median(lat):.1f} ms, "
-                  f"p95 {p95:.1f} ms, max {lat[-1]:.1f} ms; target < {target:.0f} ms "
-                  f"(poll + 20 ms): {'met' if lat[-1] < target else 'NOT met'}")
+            print(
+                f"latency simulator scan → /api/live ({len(lat)} changes): mean "
+                f"{statistics.mean(lat):.1f} ms, p50 {statistics.median(lat):.1f} ms, "
+                f"p95 {p95:.1f} ms, max {lat[-1]:.1f} ms; target < {target:.0f} ms "
+                f"(poll + 20 ms): {'met' if lat[-1] < target else 'NOT met'}"
+            )
         stored = sum(1 for _ in (tmp / "data").iterdir())
         print(f"history files: {stored}; data dir {tmp}")
     finally:
