@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimAction, SimData, SimDevice
@@ -137,8 +138,11 @@ class DeviceServer:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        while self._silent():  # a hung PLC: the connection stays, no answer comes
-            await asyncio.sleep(0.05)
+        if self._silent():
+            # A hung PLC: the connection stays open and what it was asked meanwhile is lost.
+            while self._silent():
+                await asyncio.sleep(0.05)
+            raise NoSuchIdException(self.device.id)  # the server then sends nothing
         if set_values is not None:
             return ExcCodes.ILLEGAL_FUNCTION  # the simulated devices are read-only
         self.requests += 1
@@ -159,7 +163,9 @@ class DeviceServer:
 
     async def start(self) -> None:
         self._server = ModbusTcpServer(
-            self.image.sim_device(self._action), address=(self.host, self.port)
+            self.image.sim_device(self._action),
+            address=(self.host, self.port),
+            ignore_missing_devices=True,
         )
         await self._server.serve_forever(background=True)
         log.info("simulated %s on %s:%s", self.device.id, self.host, self.port)

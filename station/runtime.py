@@ -28,6 +28,7 @@ def modbus_poller(device: DeviceConfig, endpoint: tuple[str, int] | None = None)
         word_order=device.word_order,
         max_gap=device.max_gap,
         max_registers=device.max_registers,
+        retries=device.retries,
         backoff_initial_s=min(0.5, device.poll_interval_s),
         backoff_max_s=device.backoff_max_s,
     )

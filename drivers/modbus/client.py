@@ -50,6 +50,9 @@ class ModbusEndpoint:
     word_order: Order = Order.BIG
     max_gap: int = 10
     max_registers: int = 125
+    retries: int = 0
+    """Extra attempts of a failed read within one poll, each on a fresh connection. Each
+    one can add a timeout before comm loss is declared, so 0 is the default."""
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 10.0
 
@@ -117,12 +120,9 @@ class ModbusPoller:
         status = np.full(n, PointStatus.NO_RESPONSE, dtype=np.uint8)
         if not await self._ensure_connected():
             return ReadResult(values, status)
-        assert self._client is not None
         for dec in self._decoders:
-            try:
-                response = await self._execute(self._client, dec.request)
-            except (TimeoutError, ModbusException, OSError) as exc:
-                self._drop(f"{type(exc).__name__}: {exc}")
+            response = await self._execute_with_retries(dec.request)
+            if response is None:
                 status[:] = PointStatus.NO_RESPONSE
                 return ReadResult(values, status)
             idx = np.array(dec.request.points, dtype=np.intp)
@@ -135,6 +135,17 @@ class ModbusPoller:
         values = values * self._scale + self._offset
         status[(status == PointStatus.OK) & ~np.isfinite(values)] = PointStatus.INVALID
         return ReadResult(values, status)
+
+    async def _execute_with_retries(self, request: ReadRequest) -> ModbusPDU | None:
+        for attempt in range(self.endpoint.retries + 1):
+            if attempt and not await self._ensure_connected():
+                return None
+            assert self._client is not None
+            try:
+                return await self._execute(self._client, request)
+            except (TimeoutError, ModbusException, OSError) as exc:
+                self._drop(f"{type(exc).__name__}: {exc}")
+        return None
 
     async def _execute(self, client: AsyncModbusTcpClient, req: ReadRequest) -> ModbusPDU:
         device = self.endpoint.device_id

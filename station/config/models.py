@@ -82,6 +82,7 @@ class DeviceConfig(Strict):
     device_id: int = Field(default=1, ge=0, le=255)
     poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
     timeout_s: float = Field(default=1.0, gt=0, le=60)
+    retries: int = Field(default=0, ge=0, le=5)
     byte_order: Order = Order.BIG
     word_order: Order = Order.BIG
     max_gap: int = Field(default=10, ge=0, le=124)

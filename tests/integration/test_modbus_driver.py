@@ -148,3 +148,24 @@ async def test_nobody_listening_is_comm_loss_at_once(example_config: StationConf
     again = time.monotonic()
     await poller.read()
     assert time.monotonic() - again < 0.05
+
+
+async def test_a_retry_rides_over_one_lost_answer(frozen_simulator: StationSimulator) -> None:
+    """A PLC that misses one answer: with a retry on a fresh connection the poll succeeds."""
+    sim = frozen_simulator
+    device = sim.config.devices[0].model_copy(update={"timeout_s": 0.3})
+
+    async def one_lost_answer(retries: int) -> bool:
+        poller = modbus_poller(
+            device.model_copy(update={"retries": retries}), sim.endpoints()["PLC-1"]
+        )
+        assert (await poller.read()).all_ok
+        sim.set_scenario("plc-silent")
+        asyncio.get_running_loop().call_later(0.15, sim.set_scenario, "normal")
+        ok = (await poller.read()).all_ok
+        await poller.close()
+        await asyncio.sleep(0.2)
+        return ok
+
+    assert await one_lost_answer(retries=1)
+    assert not await one_lost_answer(retries=0)  # without a retry this poll is lost
