@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from drivers.modbus.codec import DataType, Order, decode  # noqa: E402
 from station.config.loader import load_config  # noqa: E402
+from station.config.models import ModbusTcpDevice  # noqa: E402
 
 MARK = "BENCH-MARK"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -168,6 +169,7 @@ def main() -> None:
     )
     assert sim.stdout is not None and sim.stdout.readline().strip() == "ready"
     dev0 = cfg.devices[0]
+    assert isinstance(dev0, ModbusTcpDevice)
     print(
         f"setup: {args.devices} devices × {args.tags} float32 tags, poll {args.poll} s "
         f"→ offered {args.devices * args.tags / args.poll:,.0f} values/s; "

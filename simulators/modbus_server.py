@@ -14,15 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimAction, SimData, SimDevice
 
 from drivers.modbus.codec import DataType, encode
 from drivers.modbus.planner import Table
-from station.config.models import DeviceConfig
+from station.config.models import ModbusDevice, ModbusRtuDevice, ModbusRtuOverTcpDevice
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class _Group:
 class RegisterImage:
     """The registers of one device, re-encoded from engineering values."""
 
-    def __init__(self, device: DeviceConfig) -> None:
+    def __init__(self, device: ModbusDevice) -> None:
         self.device = device
         self.tag_ids = tuple(t.id for t in device.tags)
         size = dict.fromkeys(Table, 16)
@@ -107,29 +108,25 @@ class RegisterImage:
         )
 
 
-class DeviceServer:
-    """One simulated device on its own TCP port."""
+class SimulatedDevice:
+    """One device's registers and behaviour (answers, silence, read-only)."""
 
     def __init__(
         self,
-        device: DeviceConfig,
+        device: ModbusDevice,
         values: Callable[[], npt.NDArray[np.float64]],
         version: Callable[[], int],
         silent: Callable[[], bool],
-        host: str,
-        port: int,
     ) -> None:
         self.device = device
         self.image = RegisterImage(device)
         self._values = values
         self._version = version
         self._silent = silent
-        self.host, self.port = host, port
         self._seen = -1
-        self._server: ModbusTcpServer | None = None
         self.requests = 0
 
-    async def _action(
+    async def action(
         self,
         function_code: int,
         start_address: int,
@@ -161,14 +158,60 @@ class DeviceServer:
             self.image.refresh(self._values())
             self._seen = version
 
+
+class DeviceServer:
+    """The devices behind one TCP port, or at the far end of one serial line (multi-drop)."""
+
+    def __init__(
+        self,
+        devices: list[SimulatedDevice],
+        host: str,
+        port: int,
+        serial_port: str | None = None,
+    ) -> None:
+        self.devices = devices
+        self.device = devices[0].device
+        self.host, self.port = host, port
+        self.serial_port = serial_port
+        self._server: ModbusTcpServer | ModbusSerialServer | None = None
+
+    def refresh_if_stale(self) -> None:
+        for d in self.devices:
+            d.refresh_if_stale()
+
+    @property
+    def requests(self) -> int:
+        return sum(d.requests for d in self.devices)
+
+    @property
+    def where(self) -> str:
+        return self.serial_port if self.serial_port else f"{self.host}:{self.port}"
+
     async def start(self) -> None:
-        self._server = ModbusTcpServer(
-            self.image.sim_device(self._action),
-            address=(self.host, self.port),
-            ignore_missing_devices=True,
-        )
+        sims = [d.image.sim_device(d.action) for d in self.devices]
+        dev = self.device
+        if isinstance(dev, ModbusRtuDevice):
+            if not self.serial_port:
+                raise ValueError(f"{dev.id}: the simulator needs the far end of its serial line")
+            self._server = ModbusSerialServer(
+                sims,
+                framer=FramerType.RTU,
+                port=self.serial_port,
+                baudrate=dev.baudrate,
+                parity=dev.parity,
+                stopbits=dev.stopbits,
+                bytesize=dev.bytesize,
+                ignore_missing_devices=True,
+            )
+        else:
+            framer = (
+                FramerType.RTU if isinstance(dev, ModbusRtuOverTcpDevice) else FramerType.SOCKET
+            )
+            self._server = ModbusTcpServer(
+                sims, framer=framer, address=(self.host, self.port), ignore_missing_devices=True
+            )
         await self._server.serve_forever(background=True)
-        log.info("simulated %s on %s:%s", self.device.id, self.host, self.port)
+        log.info("simulated %s on %s", ", ".join(d.device.id for d in self.devices), self.where)
 
     async def stop(self) -> None:
         if self._server is not None:

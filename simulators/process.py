@@ -202,3 +202,5 @@ class GateStationModel:
             "GT-03": gas[2],
             "GT-04": gas[3],
         }
+        for tag in self.faults.broken_instruments:
+            self.values[tag] = -0.05  # a dead 4–20 mA loop reads below zero (≈ 3.2 mA)

@@ -14,6 +14,7 @@ class Faults:
     upstream_loss: bool = False
     gas_leak_detector: str | None = None
     silent_devices: set[str] = field(default_factory=set)
+    broken_instruments: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Scenario:
             f.upstream_loss = True
         elif self.name == "gas-leak" and elapsed_s >= 5:
             f.gas_leak_detector = "GT-02"
+        elif self.name == "instrument-fault" and elapsed_s >= 5:
+            f.broken_instruments = {"PT-301"}
         return f
 
 
@@ -48,6 +51,11 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("plc-silent", "the station PLC stops answering (connections stay open)"),
         Scenario("upstream-loss", "pipeline pressure collapses 5 s in; supply stops"),
         Scenario("gas-leak", "gas detector GT-02 rises to 30 %LEL, then past 50 %LEL"),
+        Scenario(
+            "instrument-fault",
+            "outlet pressure transmitter PT-301 fails 5 s in: its loop drops below 3.6 mA "
+            "(Modbus reads under range; OPC UA reports BadSensorFailure)",
+        ),
     )
 }
 

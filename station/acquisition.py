@@ -11,15 +11,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from drivers.modbus.client import ModbusPoller, PointStatus, ReadResult
+from drivers.modbus.client import PointStatus, ReadResult
 from station.clock import Clock
 from station.config.models import DeviceConfig
+from station.device_drivers import DevicePoller
 from station.samples import Quality, SampleBatch
 
 log = logging.getLogger(__name__)
 
 _STATUS_QUALITY = np.array(
-    [Quality.GOOD, Quality.BAD_COMM_LOSS, Quality.BAD_DEVICE_ERROR, Quality.BAD_INVALID],
+    [
+        Quality.GOOD,  # PointStatus.OK
+        Quality.BAD_COMM_LOSS,  # NO_RESPONSE
+        Quality.BAD_DEVICE_ERROR,  # EXCEPTION
+        Quality.BAD_INVALID,  # INVALID
+        Quality.BAD_SENSOR,  # SOURCE_BAD
+        Quality.UNCERTAIN_SOURCE,  # SOURCE_UNCERTAIN
+        Quality.BAD_CONFIG,  # UNKNOWN_POINT
+    ],
     dtype=np.uint8,
 )
 # A 4–20 mA loop below 3.8 mA or above 20.5 mA is a broken signal (NAMUR NE 43).
@@ -56,7 +65,7 @@ class DeviceAcquisition:
     def __init__(
         self,
         device: DeviceConfig,
-        poller: ModbusPoller,
+        poller: DevicePoller,
         clock: Clock,
         publish: Callable[[SampleBatch], None],
         wall: Callable[[], float] = time.perf_counter,
@@ -77,7 +86,8 @@ class DeviceAcquisition:
         ok = result.status == PointStatus.OK
         out_of_range = ok & ((result.values < self._lo) | (result.values > self._hi))
         quality[out_of_range] = Quality.BAD_OUT_OF_RANGE
-        values = np.where(ok, result.values, self._last)
+        shown = ok | (result.status == PointStatus.SOURCE_UNCERTAIN)
+        values = np.where(shown, result.values, self._last)
         self._last = np.where(ok & ~out_of_range, result.values, self._last)
         return SampleBatch(self.device.id, ts_ms, self.tags, values, quality)
 

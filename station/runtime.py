@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
-from drivers.modbus.client import ModbusEndpoint, ModbusPoller, RegisterPoint
 from station.acquisition import DeviceAcquisition
 from station.clock import Clock
 from station.config.models import DeviceConfig, StationConfig, TagConfig
+from station.device_drivers import DriverFactory
 from station.fanout import SampleBus
 from station.history import HistoryStore, HistoryWriter
 from station.live_cache import LiveCache
 
 log = logging.getLogger(__name__)
-
-
-def modbus_poller(device: DeviceConfig, endpoint: tuple[str, int] | None = None) -> ModbusPoller:
-    host, port = endpoint or (device.host, device.port)
-    ep = ModbusEndpoint(
-        host=host,
-        port=port,
-        device_id=device.device_id,
-        timeout_s=device.timeout_s,
-        byte_order=device.byte_order,
-        word_order=device.word_order,
-        max_gap=device.max_gap,
-        max_registers=device.max_registers,
-        retries=device.retries,
-        backoff_initial_s=min(0.5, device.poll_interval_s),
-        backoff_max_s=device.backoff_max_s,
-    )
-    points = [RegisterPoint(t.table, t.address, t.type, t.scale, t.offset) for t in device.tags]
-    return ModbusPoller(ep, points)
 
 
 class StationRuntime:
@@ -42,9 +24,10 @@ class StationRuntime:
         config: StationConfig,
         clock: Clock,
         data_dir: str | Path,
-        endpoints: dict[str, tuple[str, int]] | None = None,
+        endpoints: Mapping[str, tuple[str, int] | str] | None = None,
     ) -> None:
-        """`endpoints` overrides device addresses (the demo's simulator picks free ports)."""
+        """`endpoints` overrides where devices are: (host, port) for TCP, a path for a serial
+        line, a URL for OPC UA (the demo's simulator picks free ports)."""
         self.config = config
         self.clock = clock
         self.data_dir = Path(data_dir)
@@ -59,9 +42,9 @@ class StationRuntime:
         self.history = HistoryWriter(self.history_store, config.history)
         self.bus.subscribe("live", self.live.accept)
         self.bus.subscribe("history", self.history.accept)
-        endpoints = endpoints or {}
+        self.drivers = DriverFactory(endpoints)
         self.devices = [
-            DeviceAcquisition(d, modbus_poller(d, endpoints.get(d.id)), clock, self.bus.publish)
+            DeviceAcquisition(d, self.drivers.poller(d), clock, self.bus.publish)
             for d in config.devices
         ]
         self._tasks: list[asyncio.Task[None]] = []

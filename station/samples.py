@@ -26,6 +26,9 @@ class Quality(IntEnum):
     BAD_INVALID = 4
     BAD_DEVICE_ERROR = 5
     UNCERTAIN_INITIAL = 6
+    BAD_SENSOR = 7
+    UNCERTAIN_SOURCE = 8
+    BAD_CONFIG = 9
 
     @property
     def level(self) -> Level:
@@ -44,6 +47,9 @@ _LEVEL = {
     Quality.BAD_OUT_OF_RANGE: Level.BAD,
     Quality.BAD_INVALID: Level.BAD,
     Quality.BAD_DEVICE_ERROR: Level.BAD,
+    Quality.BAD_SENSOR: Level.BAD,
+    Quality.UNCERTAIN_SOURCE: Level.UNCERTAIN,
+    Quality.BAD_CONFIG: Level.BAD,
 }
 _REASON = {
     Quality.UNCERTAIN_STALE: "stale",
@@ -52,6 +58,9 @@ _REASON = {
     Quality.BAD_OUT_OF_RANGE: "out_of_range",
     Quality.BAD_INVALID: "invalid",
     Quality.BAD_DEVICE_ERROR: "device_error",
+    Quality.BAD_SENSOR: "sensor_fault",
+    Quality.UNCERTAIN_SOURCE: "uncertain_source",
+    Quality.BAD_CONFIG: "config_error",
 }
 
 FloatArray = npt.NDArray[np.float64]

@@ -18,6 +18,7 @@ from station.api.schemas import (
 )
 from station.api.timefmt import from_ms
 from station.clock import utc_datetime
+from station.config.models import ModbusTag
 from station.runtime import StationRuntime
 from station.samples import Level
 
@@ -98,11 +99,9 @@ def list_tags(request: Request) -> list[TagOut]:
             source=TagSource(
                 protocol=d.protocol,
                 device=d.id,
-                host=d.host,
-                port=d.port,
-                table=t.table.value,
-                address=t.address,
-                type=t.type.value,
+                endpoint=d.endpoint_text,
+                address=t.address_text,
+                type=t.type.value if isinstance(t, ModbusTag) else None,
             ),
         )
         for d, t in rt.config.all_tags()

@@ -19,12 +19,13 @@ class StationOut(BaseModel):
 
 class TagSource(BaseModel):
     protocol: str
+    """modbus_tcp, modbus_rtu, modbus_rtu_over_tcp or opcua"""
     device: str
-    host: str
-    port: int
-    table: str
-    address: int
-    type: str
+    endpoint: str
+    """host:port, serial port@baud, or the OPC UA endpoint URL"""
+    address: str
+    """Modbus table and address (e.g. "holding 12"), or the OPC UA node id"""
+    type: str | None
 
 
 class TagOut(BaseModel):

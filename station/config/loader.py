@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from station.config.models import StationConfig
+from station.config.models import PROTOCOLS, ModbusTag, OpcUaDevice, StationConfig
 
 Loc = tuple[str | int, ...]
 
@@ -59,6 +59,13 @@ class _Positions:
         return 1
 
 
+def _without_union_tags(loc: Loc) -> Loc:
+    """pydantic puts the protocol in the path (devices.0.opcua.tags...); the YAML has none."""
+    if len(loc) > 2 and loc[0] == "devices" and loc[2] in PROTOCOLS:
+        return (*loc[:2], *loc[3:])
+    return loc
+
+
 def _dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
@@ -83,6 +90,8 @@ def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
                     f"duplicate tag id {tag.id!r} (first at {_dotted(tags[tag.id])})",
                 )
             tags.setdefault(tag.id, loc)
+            if not isinstance(tag, ModbusTag):
+                continue
             width = 1 if tag.table.is_bits else tag.type.width
             if tag.table.is_bits and tag.type.value != "bool":
                 yield (*loc, "type"), f"{tag.table.value} points are bool, not {tag.type.value}"
@@ -113,10 +122,10 @@ def parse_config(text: str, file: str = "<string>") -> StationConfig:
     try:
         cfg = StationConfig.model_validate(data)
     except ValidationError as exc:
-        issues = [
-            ConfigIssue(file, pos.line_of(tuple(e["loc"])), _dotted(tuple(e["loc"])), e["msg"])
-            for e in exc.errors()
-        ]
+        issues = []
+        for e in exc.errors():
+            loc = _without_union_tags(tuple(e["loc"]))
+            issues.append(ConfigIssue(file, pos.line_of(loc), _dotted(loc), e["msg"]))
         raise ConfigError(issues) from None
     semantic = [
         ConfigIssue(file, pos.line_of(loc), _dotted(loc), msg) for loc, msg in _semantic_issues(cfg)
@@ -126,13 +135,29 @@ def parse_config(text: str, file: str = "<string>") -> StationConfig:
     return cfg
 
 
+def _resolve_paths(cfg: StationConfig, base: Path) -> StationConfig:
+    """Certificate paths in a config are relative to the config file."""
+    devices = []
+    for d in cfg.devices:
+        if isinstance(d, OpcUaDevice):
+            sec = d.security
+            fixed = {
+                k: str((base / v).resolve())
+                for k in ("certificate", "private_key", "trust_store")
+                if (v := getattr(sec, k)) is not None
+            }
+            d = d.model_copy(update={"security": sec.model_copy(update=fixed)})
+        devices.append(d)
+    return cfg.model_copy(update={"devices": devices})
+
+
 def load_config(path: str | Path) -> StationConfig:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([ConfigIssue(str(p), 0, "", f"cannot read: {exc.strerror}")]) from None
-    return parse_config(text, str(p))
+    return _resolve_paths(parse_config(text, str(p)), p.parent)
 
 
 def default_config_path() -> Path:

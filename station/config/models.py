@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from drivers.modbus.codec import DataType, Order
 from drivers.modbus.planner import Table
@@ -49,15 +49,10 @@ class StationInfo(Strict):
         return v
 
 
-class TagConfig(Strict):
+class TagBase(Strict):
     id: TagId
     name: Text
     unit: str = ""
-    table: Table
-    address: int = Field(ge=0, le=65535)
-    type: DataType
-    scale: float = 1.0
-    offset: float = 0.0
     range: tuple[float, float] | None = None
     """Instrument span in engineering units; values well outside it are a bad signal."""
 
@@ -68,27 +63,157 @@ class TagConfig(Strict):
             raise ValueError("range must be [low, high] with low < high")
         return v
 
+
+class ModbusTag(TagBase):
+    table: Table
+    address: int = Field(ge=0, le=65535)
+    type: DataType
+    scale: float = 1.0
+    offset: float = 0.0
+
     @property
     def is_discrete(self) -> bool:
         return self.type is DataType.BOOL
 
+    @property
+    def address_text(self) -> str:
+        return f"{self.table.value} {self.address}"
 
-class DeviceConfig(Strict):
+
+class Deadband(Strict):
+    """OPC UA data-change filter: report only changes larger than this."""
+
+    type: Literal["absolute", "percent"]
+    value: float = Field(ge=0)
+
+
+class OpcUaTag(TagBase):
+    node_id: str = Field(min_length=3, description="e.g. ns=2;s=PT-301 or ns=2;i=1001")
+    discrete: bool = False
+    sampling_interval_s: float | None = Field(default=None, ge=0)
+    """Default: the device's sampling interval."""
+    queue_size: int = Field(default=1, ge=1, le=1000)
+    deadband: Deadband | None = None
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.discrete
+
+    @property
+    def address_text(self) -> str:
+        return self.node_id
+
+
+TagConfig = ModbusTag | OpcUaTag
+
+
+class DeviceBase(Strict):
     id: TagId
     name: Text | None = None
-    protocol: Literal["modbus_tcp"]
-    host: str
-    port: int = Field(default=502, ge=1, le=65535)
-    device_id: int = Field(default=1, ge=0, le=255)
     poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
     timeout_s: float = Field(default=1.0, gt=0, le=60)
+    backoff_max_s: float = Field(default=10.0, gt=0)
+
+
+class ModbusDeviceBase(DeviceBase):
+    device_id: int = Field(default=1, ge=0, le=255)
     retries: int = Field(default=0, ge=0, le=5)
     byte_order: Order = Order.BIG
     word_order: Order = Order.BIG
     max_gap: int = Field(default=10, ge=0, le=124)
     max_registers: int = Field(default=125, ge=1, le=125)
-    backoff_max_s: float = Field(default=10.0, gt=0)
-    tags: list[TagConfig] = Field(min_length=1)
+    tags: list[ModbusTag] = Field(min_length=1)
+
+
+class ModbusTcpDevice(ModbusDeviceBase):
+    protocol: Literal["modbus_tcp"]
+    host: str
+    port: int = Field(default=502, ge=1, le=65535)
+
+    @property
+    def endpoint_text(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class ModbusRtuOverTcpDevice(ModbusDeviceBase):
+    """RTU frames (with CRC) through a serial-to-Ethernet gateway."""
+
+    protocol: Literal["modbus_rtu_over_tcp"]
+    host: str
+    port: int = Field(default=502, ge=1, le=65535)
+
+    @property
+    def endpoint_text(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class ModbusRtuDevice(ModbusDeviceBase):
+    """A device on an RS-485 line; devices naming the same serial port share the bus."""
+
+    protocol: Literal["modbus_rtu"]
+    serial_port: str
+    baudrate: int = Field(default=19200, ge=300, le=921600)
+    parity: Literal["N", "E", "O"] = "E"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
+    inter_frame_delay_s: float | None = Field(default=None, ge=0, le=1)
+    """Quiet time between frames on the bus; default 3.5 characters (at least 1.75 ms)."""
+
+    @property
+    def endpoint_text(self) -> str:
+        return f"{self.serial_port}@{self.baudrate}"
+
+    @property
+    def frame_gap_s(self) -> float:
+        if self.inter_frame_delay_s is not None:
+            return self.inter_frame_delay_s
+        char_bits = 1 + self.bytesize + (0 if self.parity == "N" else 1) + self.stopbits
+        return max(3.5 * char_bits / self.baudrate, 0.00175)
+
+
+class OpcUaSecurity(Strict):
+    policy: Literal["None", "Basic256Sha256"] = "None"
+    mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
+    certificate: str | None = None
+    """Client certificate (DER or PEM); relative paths are from the config file."""
+    private_key: str | None = None
+    trust_store: str | None = None
+    """Folder of trusted server certificates; the server's must be among them."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OpcUaSecurity:
+        if (self.policy == "None") != (self.mode == "None"):
+            raise ValueError("policy and mode are both None or both set")
+        if self.policy != "None" and not (self.certificate and self.private_key):
+            raise ValueError("a secure policy needs certificate and private_key")
+        return self
+
+
+class OpcUaDevice(DeviceBase):
+    protocol: Literal["opcua"]
+    endpoint: str = Field(pattern=r"^opc\.tcp://")
+    security: OpcUaSecurity = OpcUaSecurity()
+    username: str | None = None
+    password: str | None = None
+    mode: Literal["subscription", "polling"] = "subscription"
+    """Subscriptions (data change) by default; polling for servers that cannot."""
+    publishing_interval_s: float = Field(default=1.0, gt=0)
+    sampling_interval_s: float = Field(default=1.0, ge=0)
+    max_nodes_per_read: int | None = Field(default=None, ge=1)
+    """Default: what the server reports (OperationLimits), else 1000."""
+    tags: list[OpcUaTag] = Field(min_length=1)
+
+    @property
+    def endpoint_text(self) -> str:
+        return self.endpoint
+
+
+DeviceConfig = Annotated[
+    ModbusTcpDevice | ModbusRtuOverTcpDevice | ModbusRtuDevice | OpcUaDevice,
+    Field(discriminator="protocol"),
+]
+ModbusDevice = ModbusTcpDevice | ModbusRtuOverTcpDevice | ModbusRtuDevice
+PROTOCOLS = ("modbus_tcp", "modbus_rtu_over_tcp", "modbus_rtu", "opcua")
 
 
 class HistoryConfig(Strict):
@@ -111,4 +236,7 @@ class StationConfig(Strict):
     api: ApiConfig = ApiConfig()
 
     def all_tags(self) -> list[tuple[DeviceConfig, TagConfig]]:
-        return [(d, t) for d in self.devices for t in d.tags]
+        out: list[tuple[DeviceConfig, TagConfig]] = []
+        for d in self.devices:
+            out.extend((d, t) for t in d.tags)
+        return out

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from station.config.models import StationConfig
+from station.config.models import ModbusTag, OpcUaDevice, StationConfig
+
+PROTOCOL_NAMES = {
+    "modbus_tcp": "Modbus TCP",
+    "modbus_rtu": "Modbus RTU",
+    "modbus_rtu_over_tcp": "Modbus RTU over TCP",
+}
 
 
 def register_map_markdown(cfg: StationConfig) -> str:
@@ -14,11 +20,13 @@ def register_map_markdown(cfg: StationConfig) -> str:
         "",
     ]
     for d in cfg.devices:
+        if isinstance(d, OpcUaDevice):
+            continue
         title = f"{d.name.en} ({d.name.zh})" if d.name else d.id
         lines += [
             f"## {d.id}: {title}",
             "",
-            f"Modbus TCP {d.host}:{d.port}, device id {d.device_id}, "
+            f"{PROTOCOL_NAMES[d.protocol]} {d.endpoint_text}, device id {d.device_id}, "
             f"byte order {d.byte_order.value}, "
             f"word order {d.word_order.value}"
             + (" (low word first)" if d.word_order.value == "little" else "")
@@ -28,6 +36,7 @@ def register_map_markdown(cfg: StationConfig) -> str:
             "|---|---|---|---|---|---|---|---|",
         ]
         for t in d.tags:
+            assert isinstance(t, ModbusTag)
             lines.append(
                 f"| {t.id} | {t.name.en} / {t.name.zh} | {t.table.value} | {t.address} | "
                 f"{t.type.value} | {t.scale:g} | {t.offset:g} | {t.unit} |"

@@ -13,7 +13,7 @@ from simulators.station_sim import StationSimulator
 from station.acquisition import DeviceAcquisition
 from station.clock import WallClock
 from station.config.models import StationConfig
-from station.runtime import modbus_poller
+from station.device_drivers import single_modbus_poller as modbus_poller
 from station.samples import Quality, SampleBatch
 from tests.conftest import start_simulator
 

@@ -1,0 +1,1 @@
+"""OPC UA driver: subscriptions (data change) by default, polling as fallback."""
