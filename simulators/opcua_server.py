@@ -206,6 +206,13 @@ class OpcUaStationServer:
         )
         self.nodes[v.tag] = node
 
+    async def add_variable(self, v: VariableInfo) -> None:
+        """A node that appears while running (a PLC program download adds a tag)."""
+        assert self.server is not None
+        folder = self.server.get_node(ua.NodeId("GateStation", self.idx))
+        await self._add_variable(folder, v)
+        self.variables.append(v)
+
     async def publish(self, ts: float | None = None) -> None:
         """Write the model's current values (called on every model step)."""
         if self.server is None:

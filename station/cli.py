@@ -79,11 +79,24 @@ async def _simulate(args: argparse.Namespace) -> None:
     from simulators.station_sim import StationSimulator
 
     cfg = _load(args.config)
-    sim = StationSimulator(cfg, _clock(args.speed), seed=args.seed, host=args.host)
+    users = dict(u.split(":", 1) for u in args.opcua_user) if args.opcua_user else None
+    sim = StationSimulator(
+        cfg,
+        _clock(args.speed),
+        seed=args.seed,
+        host=args.host,
+        serial_ports=_pairs(args.serial, "--serial"),
+        pki_dir=Path(args.pki_dir) if args.pki_dir else None,
+        opcua_users=users,
+        opcua_secure_only=args.opcua_secure_only,
+    )
     sim.set_scenario(args.scenario)
     await sim.start()
-    for dev, (host, port) in sim.endpoints().items():
-        print(f"  {dev}: modbus tcp://{host}:{port}", flush=True)
+    for s in sim.servers:
+        for d in s.devices:
+            print(f"  {d.device.id}: {d.device.protocol} {s.where}", flush=True)
+    for dev, url in sim.opcua_endpoints().items():
+        print(f"  {dev}: opcua {url}", flush=True)
     try:
         if args.control_port:
             app = FastAPI(title="Gate station simulator")
@@ -110,6 +123,28 @@ async def _run(args: argparse.Namespace) -> None:
         await _serve(create_app(runtime), host, port)
     finally:
         await runtime.stop()
+
+
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise SystemExit(f"{option} takes DEVICE=VALUE, not {item!r}")
+        out[key] = value
+    return out
+
+
+def _opcua_cert(args: argparse.Namespace) -> int:
+    from drivers.opcua.security import make_client_certificate
+
+    cert, key = asyncio.run(make_client_certificate(Path(args.dir)))
+    print(
+        f"certificate {cert}\nprivate key {key}\n"
+        "Copy the certificate into the PLC's trusted folder; point the device's "
+        "security.certificate and security.private_key at these files."
+    )
+    return 0
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -178,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     rmap = sub.add_parser("register-map", help="print the Modbus register map as Markdown")
     rmap.add_argument("--config")
     sub.add_parser("schema", help="print the JSON Schema of the station config")
+    cert = sub.add_parser("opcua-cert", help="make an OPC UA client certificate and key")
+    cert.add_argument("dir")
     return p
 
 
@@ -188,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL if not args.verbose else logging.INFO)
-    sync = {"check-config": _check_config, "register-map": _register_map, "schema": _schema}
+    sync = {
+        "check-config": _check_config,
+        "register-map": _register_map,
+        "schema": _schema,
+        "opcua-cert": _opcua_cert,
+    }
     if args.command in sync:
         return sync[args.command](args)
     runner = {"demo": _demo, "simulate": _simulate, "run": _run}[args.command]

@@ -96,6 +96,7 @@ def opcua_settings(
         backoff_initial_s=min(0.5, device.poll_interval_s),
         backoff_max_s=device.backoff_max_s,
         max_nodes_per_read=device.max_nodes_per_read,
+        node_retry_s=device.node_retry_s,
         username=device.username,
         password=device.password,
         security=OpcUaSecuritySettings(

@@ -93,6 +93,7 @@ class OpcUaPoller:
         self._unknown: set[int] = set()
         self.last_error: str | None = None
         self.notifications = 0
+        self.item_notifications = np.zeros(n, dtype=np.int64)
         self.sessions = 0
         """Sessions opened so far: more than one means the driver has recovered."""
         self.last_source_ts: float | None = None
@@ -195,6 +196,7 @@ class OpcUaPoller:
         self._status[i] = status
         self._values[i] = as_float(dv.Value.Value if dv.Value is not None else None)
         self.notifications += 1
+        self.item_notifications[i] += 1
         if dv.SourceTimestamp is not None:
             self.last_source_ts = dv.SourceTimestamp.timestamp()
 

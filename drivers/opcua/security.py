@@ -77,3 +77,26 @@ async def apply_security(client: Client, sec: OpcUaSecuritySettings) -> None:
     await client.set_security(
         policy, sec.certificate, sec.private_key, server_certificate=server_der, mode=mode
     )
+
+
+CLIENT_URI = "urn:gate-station:client"
+
+
+async def make_client_certificate(folder: Path, host: str | None = None) -> tuple[Path, Path]:
+    """A self-signed client certificate and key, to be trusted by the PLC's OPC UA server."""
+    import socket
+
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key, cert = folder / "client-key.pem", folder / "client-cert.der"
+    await setup_self_signed_certificate(
+        key,
+        cert,
+        CLIENT_URI,
+        host or socket.gethostname(),
+        [ExtendedKeyUsageOID.CLIENT_AUTH],
+        {"commonName": "gate-station monitoring"},
+    )
+    return cert, key

@@ -201,6 +201,8 @@ class OpcUaDevice(DeviceBase):
     sampling_interval_s: float = Field(default=1.0, ge=0)
     max_nodes_per_read: int | None = Field(default=None, ge=1)
     """Default: what the server reports (OperationLimits), else 1000."""
+    node_retry_s: float = Field(default=10.0, gt=0)
+    """How often nodes the server rejected (a wrong node id) are tried again."""
     tags: list[OpcUaTag] = Field(min_length=1)
 
     @property
