@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian machine: the Debian packages of the
-# real peers the tests start (mbpoll: a Modbus client that is not ours) and a virtualenv.
+# real peers the tests start (mbpoll: a Modbus client that is not ours; socat: a virtual
+# serial line; node-opcua from npm: an OPC UA server and client that are not ours) and a
+# virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -159,6 +159,20 @@ class SimulatedDevice:
             self._seen = version
 
 
+async def _absent(*_: object) -> ExcCodes | None:
+    raise NoSuchIdException("no such unit")  # the server then sends nothing
+
+
+def absent_units() -> SimDevice:
+    """Unit id 0 stands for every id not defined: like an RS-485 line, nobody answers for them
+    (pymodbus would otherwise reply DEVICE_FAILURE)."""
+    return SimDevice(
+        id=0,
+        simdata=[SimData(0, count=65535, values=0, datatype=SimType.REGISTERS)],
+        action=_absent,
+    )
+
+
 class DeviceServer:
     """The devices behind one TCP port, or at the far end of one serial line (multi-drop)."""
 
@@ -189,6 +203,7 @@ class DeviceServer:
 
     async def start(self) -> None:
         sims = [d.image.sim_device(d.action) for d in self.devices]
+        sims.append(absent_units())
         dev = self.device
         if isinstance(dev, ModbusRtuDevice):
             if not self.serial_port:

@@ -200,6 +200,22 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--control-port", type=int, default=0, help="serve scenario control over HTTP on this port"
     )
+    simulate.add_argument(
+        "--serial",
+        action="append",
+        metavar="DEVICE=PATH",
+        help="serve an RTU device at this end of its serial line",
+    )
+    simulate.add_argument("--pki-dir", help="OPC UA server certificate folder (enables security)")
+    simulate.add_argument(
+        "--opcua-user",
+        action="append",
+        metavar="NAME:PASSWORD",
+        help="require OPC UA username login",
+    )
+    simulate.add_argument(
+        "--opcua-secure-only", action="store_true", help="offer no unsecured OPC UA endpoint"
+    )
     sim_options(simulate)
 
     run = sub.add_parser("run", help="the service for a real station")
@@ -224,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("pymodbus").setLevel(logging.CRITICAL if not args.verbose else logging.INFO)
+    # The drivers report link trouble themselves (in /healthz and as warnings); the
+    # libraries' own tracebacks for an expected disconnect would only bury that.
+    for library in ("pymodbus", "asyncua"):
+        logging.getLogger(library).setLevel(logging.INFO if args.verbose else logging.CRITICAL)
     sync = {
         "check-config": _check_config,
         "register-map": _register_map,

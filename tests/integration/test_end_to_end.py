@@ -224,3 +224,49 @@ def test_killed_simulator_process_and_restart(tmp_path: Path) -> None:
         stop(sim)
         out = stop(svc)
         assert "Traceback" not in out, out
+
+
+def test_mixed_station_three_protocols_one_api(tmp_path: Path) -> None:
+    """OPC UA PLC, RTU flow computer on a (virtual) RS-485 line, RTU-over-TCP remote I/O."""
+    from tests.serial_pair import serial_pair
+
+    opc, rio, http = free_port(), free_port(), free_port()
+    text = (Path(__file__).parents[2] / "config" / "station-mixed.yaml").read_text(encoding="utf-8")
+    with serial_pair(tmp_path) as (sim_end, svc_end):
+        text = (
+            text.replace("opc.tcp://127.0.0.1:4840/", f"opc.tcp://127.0.0.1:{opc}/")
+            .replace("port: 5022", f"port: {rio}")
+            .replace("serial_port: /dev/ttyUSB0", f"serial_port: {svc_end}")
+            .replace("parity: E", "parity: N")
+        )  # a pty refuses parity
+        cfg = tmp_path / "mixed.yaml"
+        cfg.write_text(text, encoding="utf-8")
+        sim = spawn("simulate", "--config", str(cfg), "--serial", f"FC-301={sim_end}")
+        svc = spawn(
+            "run", "--config", str(cfg), "--data-dir", str(tmp_path / "data"), "--port", str(http)
+        )
+        base = f"http://127.0.0.1:{http}"
+        try:
+            values = wait_until(
+                lambda: (
+                    (v := live(base))
+                    and len(v) == 32
+                    and all(x["quality"] == "good" for x in v.values())
+                    and v
+                ),
+                30,
+                "all 32 good",
+            )
+            assert 0.33 < values["PT-301"]["value"] < 0.37
+            assert 900 < values["FT-301S"]["value"] < 4800
+            assert 0 <= values["GT-01"]["value"] < 2
+            sources = {t["id"]: t["source"] for t in httpx.get(f"{base}/api/tags").json()}
+            assert sources["PT-301"]["protocol"] == "opcua"
+            assert sources["PT-301"]["address"] == "ns=2;s=PT-301"
+            assert sources["FT-301S"]["protocol"] == "modbus_rtu"
+            assert sources["FT-301S"]["endpoint"] == f"{svc_end}@19200"
+            assert sources["GT-01"]["protocol"] == "modbus_rtu_over_tcp"
+        finally:
+            stop(sim)
+            out = stop(svc)
+            assert "Traceback" not in out, out

@@ -156,3 +156,11 @@ def test_generated_files_are_current() -> None:
     assert (ROOT / "docs" / "register-map.md").read_text() == register_map_markdown(cfg)
     schema = json.loads((ROOT / "config" / "station.schema.json").read_text())
     assert schema == StationConfig.model_json_schema()
+
+
+@pytest.mark.parametrize("command", ["demo", "simulate", "run", "check-config", "opcua-cert"])
+def test_every_cli_command_has_help(command: str) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "station.cli", command, "--help"], capture_output=True, text=True
+    )
+    assert res.returncode == 0 and "usage: station" in res.stdout, res.stderr
