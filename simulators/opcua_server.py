@@ -186,7 +186,9 @@ class OpcUaStationServer:
             )
             if v.range is not None:
                 await node.add_property(
-                    self.idx, "EURange", ua.Range(Low=v.range[0], High=v.range[1])
+                    ua.NodeId(f"{v.tag}.EURange", self.idx),
+                    ua.QualifiedName("EURange", 0),  # the standard property names live in ns 0
+                    ua.Range(Low=v.range[0], High=v.range[1]),
                 )
             if v.unit:
                 eu = ua.EUInformation(
@@ -195,7 +197,11 @@ class OpcUaStationServer:
                     DisplayName=ua.LocalizedText(v.unit),
                     Description=ua.LocalizedText(v.unit),
                 )
-                await node.add_property(self.idx, "EngineeringUnits", eu)
+                await node.add_property(
+                    ua.NodeId(f"{v.tag}.EngineeringUnits", self.idx),
+                    ua.QualifiedName("EngineeringUnits", 0),
+                    eu,
+                )
         await node.write_attribute(
             ua.AttributeIds.Description,
             ua.DataValue(ua.Variant(ua.LocalizedText(f"{v.name_en} / {v.name_zh}"))),
