@@ -8,12 +8,19 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from station.acquisition import DeviceAcquisition
+from station.alarms.engine import AlarmEngine
+from station.alarms.journal import AlarmJournal
+from station.alarms.notify import AlarmNotification, WebhookNotifier
+from station.alarms.points import build_points
+from station.audit import AuditTrail
 from station.clock import Clock
 from station.config.models import DeviceConfig, StationConfig, TagConfig
 from station.device_drivers import DriverFactory
 from station.fanout import SampleBus
 from station.history import HistoryStore, HistoryWriter
 from station.live_cache import LiveCache
+from station.records import RecordsStore
+from station.users import UserStore
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,23 @@ class StationRuntime:
         self.history = HistoryWriter(self.history_store, config.history)
         self.bus.subscribe("live", self.live.accept)
         self.bus.subscribe("history", self.history.accept)
+        self.records = RecordsStore(self.data_dir / "records.sqlite3")
+        self.audit = AuditTrail(self.records)
+        self.users = UserStore(self.records)
+        self.journal = AlarmJournal(self.records)
+        self.alarms = AlarmEngine(
+            build_points(config, config.alarms), self.journal, config.station.language.value
+        )
+        self.bus.subscribe("alarms", self.alarms.accept)
+        self.notification: AlarmNotification | None = None
+        if config.alarms.webhook_url:
+            self.notification = AlarmNotification(
+                WebhookNotifier(config.alarms.webhook_url),
+                config.alarms.notify_priorities,
+                config.alarms.escalate_after_s,
+                config.station.id,
+            )
+            self.alarms.listeners.append(self.notification.on_event)
         self.drivers = DriverFactory(endpoints)
         self.devices = [
             DeviceAcquisition(d, self.drivers.poller(d), clock, self.bus.publish)
@@ -49,11 +73,37 @@ class StationRuntime:
         ]
         self._tasks: list[asyncio.Task[None]] = []
 
+    def now_ms(self) -> int:
+        return int(self.clock.now_s() * 1000)
+
+    async def _alarm_timers(self) -> None:
+        """Shelve expiry and escalation need time to pass even when no sample arrives."""
+        while True:
+            now = self.now_ms()
+            self.alarms.tick(now)
+            if self.notification is not None:
+                self.notification.tick(now, self._escalated)
+            await self.clock.sleep(1.0)
+
+    def _escalated(self, alarm: str, now_ms: int) -> None:
+        point, status = self.alarms.points[alarm], self.alarms.status[alarm]
+        self.journal.record(
+            status,
+            "escalated",
+            point.priority,
+            point.tag,
+            now_ms,
+            comment="unacknowledged: sent to the station master",
+        )
+
     async def start(self) -> None:
         self.history.start()
+        if self.notification is not None:
+            self.notification.start()
         self._tasks = [
             asyncio.create_task(dev.run(), name=f"poll-{dev.device.id}") for dev in self.devices
         ]
+        self._tasks.append(asyncio.create_task(self._alarm_timers(), name="alarm-timers"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -61,4 +111,7 @@ class StationRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for dev in self.devices:
             await dev.close()
+        if self.notification is not None:
+            await self.notification.stop()
         self.history.stop()
+        self.records.close()

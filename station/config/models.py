@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from drivers.modbus.codec import DataType, Order
 from drivers.modbus.planner import Table
+from station.alarms.config import AlarmConfig
 
 TagId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 
@@ -236,6 +237,7 @@ class StationConfig(Strict):
     devices: list[DeviceConfig] = Field(min_length=1)
     history: HistoryConfig = HistoryConfig()
     api: ApiConfig = ApiConfig()
+    alarms: AlarmConfig = AlarmConfig()
 
     def all_tags(self) -> list[tuple[DeviceConfig, TagConfig]]:
         out: list[tuple[DeviceConfig, TagConfig]] = []

@@ -1,0 +1,123 @@
+"""Alarm journal: each transition with time, value, user and comment; states survive restarts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from station.alarms.lifecycle import AlarmStatus
+from station.records import RecordsStore
+
+
+@dataclass(frozen=True)
+class JournalEvent:
+    seq: int
+    ts_ms: int
+    alarm: str
+    event: str
+    state: str
+    priority: int
+    tag: str | None
+    value: float | None
+    text_zh: str | None
+    text_en: str | None
+    user: str | None
+    comment: str | None
+
+
+class AlarmJournal:
+    def __init__(self, store: RecordsStore) -> None:
+        self.store = store
+
+    def record(
+        self,
+        status: AlarmStatus,
+        event: str,
+        priority: int,
+        tag: str | None,
+        ts_ms: int,
+        user: str | None = None,
+        comment: str | None = None,
+    ) -> int:
+        with self.store.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO alarm_events (ts, alarm, event, state, priority, tag, value, "
+                "text_zh, text_en, user, comment) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    ts_ms,
+                    status.id,
+                    event,
+                    status.state.value,
+                    priority,
+                    tag,
+                    status.value,
+                    status.text_zh,
+                    status.text_en,
+                    user,
+                    comment,
+                ),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO alarm_status VALUES (?, ?)",
+                (status.id, json.dumps(status.to_dict(), ensure_ascii=False)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def load_statuses(self) -> dict[str, AlarmStatus]:
+        with self.store.tx() as conn:
+            rows = conn.execute("SELECT alarm, json FROM alarm_status").fetchall()
+        return {a: AlarmStatus.from_dict(json.loads(j)) for a, j in rows}
+
+    def events(
+        self,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        alarm: str | None = None,
+        tag: str | None = None,
+        priority: int | None = None,
+        event: str | None = None,
+        state: str | None = None,
+        user: str | None = None,
+        limit: int = 10_000,
+    ) -> list[JournalEvent]:
+        where: list[str] = []
+        args: list[object] = []
+        for column, op, value in (
+            ("ts", ">=", start_ms),
+            ("ts", "<", end_ms),
+            ("alarm", "=", alarm),
+            ("tag", "=", tag),
+            ("priority", "=", priority),
+            ("event", "=", event),
+            ("state", "=", state),
+            ("user", "=", user),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                args.append(value)
+        sql = "SELECT * FROM alarm_events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq LIMIT ?"
+        with self.store.tx() as conn:
+            rows = conn.execute(sql, (*args, limit)).fetchall()
+        return [JournalEvent(*r) for r in rows]
+
+    def save_rule_change(
+        self, alarm: str, changes: dict[str, Any], ts_ms: int, user: str, reason: str
+    ) -> None:
+        with self.store.tx() as conn:
+            row = conn.execute(
+                "SELECT json FROM alarm_rule_changes WHERE alarm=?", (alarm,)
+            ).fetchone()
+            merged = {**(json.loads(row[0]) if row else {}), **changes}
+            conn.execute(
+                "INSERT OR REPLACE INTO alarm_rule_changes VALUES (?,?,?,?,?)",
+                (alarm, json.dumps(merged), ts_ms, user, reason),
+            )
+
+    def rule_changes(self) -> dict[str, dict[str, Any]]:
+        with self.store.tx() as conn:
+            rows = conn.execute("SELECT alarm, json FROM alarm_rule_changes").fetchall()
+        return {a: json.loads(j) for a, j in rows}
