@@ -147,6 +147,51 @@ def _opcua_cert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user(args: argparse.Namespace) -> int:
+    import getpass
+    import time
+
+    from station.audit import AuditTrail
+    from station.records import RecordsStore
+    from station.users import Role, UserError, UserStore
+
+    store = RecordsStore(Path(args.data_dir) / "records.sqlite3")
+    users, audit = UserStore(store), AuditTrail(store)
+    now = int(time.time() * 1000)
+    try:
+        if args.user_command == "add":
+            password = (
+                sys.stdin.readline().rstrip("\n")
+                if args.password_stdin
+                else getpass.getpass(f"password for {args.name}: ")
+            )
+            users.add(args.name, password, Role[args.role], args.display_name, now)
+            audit.append(now, "cli", "user.add", "ok", obj=args.name, new={"role": args.role})
+            print(f"user {args.name} ({args.role}) added")
+        elif args.user_command == "disable":
+            users.set_active(args.name, False)
+            audit.append(now, "cli", "user.disable", "ok", obj=args.name)
+            print(f"user {args.name} disabled")
+        else:
+            for user, active in users.list():
+                print(
+                    f"{user.username:20} {user.role.name:15} {'active' if active else 'disabled'}"
+                )
+    except UserError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from station.audit import AuditTrail
+    from station.records import RecordsStore
+
+    ok, count, detail = AuditTrail(RecordsStore(Path(args.data_dir) / "records.sqlite3")).verify()
+    print(f"audit trail: {detail} ({count} entries checked)")
+    return 0 if ok else 1
+
+
 def _check_config(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.file)
@@ -229,6 +274,23 @@ def build_parser() -> argparse.ArgumentParser:
     rmap = sub.add_parser("register-map", help="print the Modbus register map as Markdown")
     rmap.add_argument("--config")
     sub.add_parser("schema", help="print the JSON Schema of the station config")
+    user = sub.add_parser("user", help="manage users (add, list, disable)")
+    user.add_argument("--data-dir", default="data")
+    usub = user.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add")
+    add.add_argument("name")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["viewer", "operator", "shift_leader", "station_master", "admin"],
+    )
+    add.add_argument("--display-name")
+    add.add_argument("--password-stdin", action="store_true")
+    usub.add_parser("list")
+    dis = usub.add_parser("disable")
+    dis.add_argument("name")
+    verify = sub.add_parser("audit-verify", help="check the audit trail's hash chain")
+    verify.add_argument("--data-dir", default="data")
     cert = sub.add_parser("opcua-cert", help="make an OPC UA client certificate and key")
     cert.add_argument("dir")
     return p
@@ -249,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         "register-map": _register_map,
         "schema": _schema,
         "opcua-cert": _opcua_cert,
+        "user": _user,
+        "audit-verify": _audit_verify,
     }
     if args.command in sync:
         return sync[args.command](args)

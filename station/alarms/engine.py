@@ -20,6 +20,16 @@ from station.samples import Quality, SampleBatch
 
 log = logging.getLogger(__name__)
 HISTORY_MS = 15 * 60_000
+# Within one batch, causes before consequences: the first-out alarm is journalled first.
+_ORDER = {
+    "comm": 0,
+    "bad_signal": 1,
+    "discrete": 2,
+    "limit": 3,
+    "rate": 3,
+    "deviation": 3,
+    "supply": 4,
+}
 CHANGEABLE = {
     "limit": float,
     "deadband": float,
@@ -98,6 +108,7 @@ class AlarmEngine:
                 self._by_device.setdefault(p.device, []).append(p.id)
             for s in p.suppressed_by:
                 self._dependents.setdefault(s, []).append(p.id)
+        self._rank = {i: _ORDER[p.kind] for i, p in self.points.items()}
         self.listeners: list[AlarmListener] = []
         self.evaluations = 0
         self.events = 0
@@ -112,7 +123,7 @@ class AlarmEngine:
         for i in self._by_device.get(batch.device, ()):
             ids[i] = None
         changed: list[str] = []
-        for i in ids:
+        for i in sorted(ids, key=self._rank.__getitem__):
             if self._evaluate(i, batch.ts_ms):
                 changed.append(i)
         self._propagate_suppression(changed, batch.ts_ms)

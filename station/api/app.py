@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 
-from station.api import routes_history, routes_live
+from station.api import routes_alarms, routes_history, routes_live
 from station.runtime import StationRuntime
 
 STATIC = Path(__file__).parent / "static"
@@ -22,6 +22,7 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
     app.state.runtime = runtime
     app.include_router(routes_live.router)
     app.include_router(routes_history.router)
+    app.include_router(routes_alarms.router)
     for router in extra_routers or []:
         app.include_router(router)
 
