@@ -125,8 +125,10 @@ class GateStationModel:
             s.outlet_pressure += (OUTLET_SET - droop - s.outlet_pressure) * min(1.0, dt / 5)
             s.standard_flow += (consumption - s.standard_flow) * min(1.0, dt / 10)
         elif supplying:
-            # Too little headroom: the regulator cannot hold set point.
-            s.outlet_pressure += (s.inlet_pressure - 0.05 - s.outlet_pressure) * min(1.0, dt / 30)
+            # Too little headroom: the regulator, wide open, passes what the inlet gives, never
+            # more than its set point.
+            target = min(OUTLET_SET, s.inlet_pressure - 0.05)
+            s.outlet_pressure += (target - s.outlet_pressure) * min(1.0, dt / 30)
             s.standard_flow += (consumption - s.standard_flow) * min(1.0, dt / 10)
         else:
             s.standard_flow *= math.exp(-dt / 3)
@@ -202,5 +204,8 @@ class GateStationModel:
             "GT-03": gas[2],
             "GT-04": gas[3],
         }
+        if self.faults.chattering:
+            phase = int((s.t - self.scenario_start) // 30) % 2
+            self.values[self.faults.chattering] = 0.386 if phase == 0 else 0.374
         for tag in self.faults.broken_instruments:
             self.values[tag] = -0.05  # a dead 4–20 mA loop reads below zero (≈ 3.2 mA)

@@ -15,6 +15,7 @@ class Faults:
     gas_leak_detector: str | None = None
     silent_devices: set[str] = field(default_factory=set)
     broken_instruments: set[str] = field(default_factory=set)
+    chattering: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Scenario:
             f.gas_leak_detector = "GT-02"
         elif self.name == "instrument-fault" and elapsed_s >= 5:
             f.broken_instruments = {"PT-301"}
+        elif self.name == "chattering-transmitter":
+            f.chattering = "PT-301"
         return f
 
 
@@ -55,6 +58,10 @@ SCENARIOS: dict[str, Scenario] = {
             "instrument-fault",
             "outlet pressure transmitter PT-301 fails 5 s in: its loop drops below 3.6 mA "
             "(Modbus reads under range; OPC UA reports BadSensorFailure)",
+        ),
+        Scenario(
+            "chattering-transmitter",
+            "PT-301 hunts around its high limit: 0.386 and 0.374 MPa, 30 s each",
         ),
     )
 }

@@ -1,0 +1,173 @@
+"""Each simulator scenario and the exact alarms it raises, over real sockets, on a clock the
+test steps (a simulated hour takes seconds, and the outcome does not depend on machine speed)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from simulators.station_sim import StationSimulator
+from station.alarms.kpi import alarm_kpi
+from station.clock import ManualClock
+from station.config.loader import default_config_path, load_config
+from station.config.models import StationConfig
+from station.runtime import StationRuntime
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+START = 1_764_036_000.0  # 2025-11-25 10:00 Asia/Shanghai
+
+
+class Station:
+    """Simulator and service on one ManualClock; `run` steps it and waits for every poll."""
+
+    def __init__(self, cfg: StationConfig, data: Path) -> None:
+        self.clock = ManualClock(t=START)
+        self.sim = StationSimulator(cfg, self.clock, ports={d.id: free_port() for d in cfg.devices})
+        self.rt = StationRuntime(cfg, self.clock, data, endpoints=self.sim.endpoints())
+        self.step_s = min(d.poll_interval_s for d in cfg.devices)
+
+    async def start(self) -> None:
+        await self.sim.start()
+        await self.rt.start()
+        await self._polled()
+
+    async def _polled(self) -> None:
+        before = [d.stats.polls for d in self.rt.devices]
+        deadline = time.monotonic() + 10
+        while any(d.stats.polls <= b for d, b in zip(self.rt.devices, before, strict=True)):
+            assert time.monotonic() < deadline, "a poll did not happen"
+            await asyncio.sleep(0.001)
+
+    async def run(self, seconds: float) -> None:
+        for _ in range(round(seconds / self.step_s)):
+            polls = [d.stats.polls for d in self.rt.devices]
+            self.clock.advance(self.step_s)
+            deadline = time.monotonic() + 10
+            while any(d.stats.polls <= p for d, p in zip(self.rt.devices, polls, strict=True)):
+                assert time.monotonic() < deadline, "a poll did not happen"
+                await asyncio.sleep(0.0005)
+
+    def raised(self) -> list[str]:
+        return [e.alarm for e in self.rt.journal.events(event="raised")]
+
+    def events(self, event: str) -> list[str]:
+        return [e.alarm for e in self.rt.journal.events(event=event)]
+
+    async def stop(self) -> None:
+        await self.rt.stop()
+        await self.sim.stop()
+
+
+@pytest.fixture
+async def station(tmp_path: Path) -> AsyncIterator[Station]:
+    s = Station(load_config(default_config_path()), tmp_path)
+    await s.start()
+    await s.run(30)  # settle
+    yield s
+    await s.stop()
+
+
+async def test_normal_day_raises_no_alarm(tmp_path: Path) -> None:
+    cfg = load_config(default_config_path())
+    # a whole day: 10 s polls keep it to ~9,000 rounds over real sockets
+    cfg = cfg.model_copy(
+        update={"devices": [d.model_copy(update={"poll_interval_s": 10.0}) for d in cfg.devices]}
+    )
+    s = Station(cfg, tmp_path)
+    await s.start()
+    try:
+        await s.run(86_400)
+        assert s.rt.journal.events() == []
+        assert s.rt.alarms.evaluations > 100_000
+    finally:
+        await s.stop()
+
+
+async def test_supply_interruption(station: Station) -> None:
+    station.sim.set_scenario("supply-interruption")
+    await station.run(600)
+    assert station.raised() == ["XS-201A.TRIP", "SUPPLY-INTERRUPTION"]
+    assert station.rt.alarms.status["SUPPLY-INTERRUPTION"].cause == "slam_shut"
+    assert "切断阀跳闸" in station.rt.alarms.status["SUPPLY-INTERRUPTION"].text_zh
+    # the consequences were there, and suppressed by design rather than annunciated
+    assert {"AT-401.L", "PT-301.L", "PT-301.LL"} <= set(station.events("raised_hidden"))
+
+
+async def test_overpressure_then_slam_shut(station: Station) -> None:
+    station.sim.set_scenario("overpressure")
+    await station.run(600)
+    assert station.raised() == [
+        "FT-301S.H",
+        "PT-301.H",
+        "PT-301.HH",
+        "XS-201A.TRIP",
+        "SUPPLY-INTERRUPTION",
+    ]
+    assert station.rt.alarms.status["SUPPLY-INTERRUPTION"].cause == "regulator_failed_open"
+    assert station.rt.alarms.status["XS-201A.TRIP"].latched is False  # still active: tripped
+    assert {"PT-301.H", "PT-301.HH"} <= set(station.events("cleared"))  # pressure fell back
+
+
+async def test_upstream_loss(station: Station) -> None:
+    station.sim.set_scenario("upstream-loss")
+    await station.run(900)
+    # inlet low, low-low; the odorant dose stops with the flow; after 2 minutes without
+    # flow through open valves: supply interruption, named upstream loss
+    assert station.raised() == ["PT-101.L", "PT-101.LL", "AT-401.L", "SUPPLY-INTERRUPTION"]
+    assert station.rt.alarms.status["SUPPLY-INTERRUPTION"].cause == "upstream_loss"
+    assert "上游来气中断" in station.rt.alarms.status["SUPPLY-INTERRUPTION"].text_zh
+
+
+async def test_gas_leak_latches_at_high_high(station: Station) -> None:
+    station.sim.set_scenario("gas-leak")
+    await station.run(300)
+    assert station.raised() == ["GT-02.H", "GT-02.HH"]
+    station.sim.set_scenario("normal")  # the leak is fixed, the detector reads zero again
+    await station.run(60)
+    st = station.rt.alarms.status["GT-02.HH"]
+    assert st.state.value == "latched"
+    station.rt.alarms.ack("GT-02.HH", "op", None, station.rt.now_ms())
+    station.rt.alarms.reset("GT-02.HH", "op", "leak repaired", station.rt.now_ms())
+    assert station.rt.alarms.status["GT-02.HH"].state.value == "normal"
+
+
+async def test_plc_silent_raises_only_communication_loss(tmp_path: Path) -> None:
+    cfg = load_config(default_config_path())
+    # each silent poll costs its timeout in wall time: keep it short here
+    cfg = cfg.model_copy(
+        update={"devices": [d.model_copy(update={"timeout_s": 0.1}) for d in cfg.devices]}
+    )
+    station = Station(cfg, tmp_path)
+    await station.start()
+    try:
+        await station.run(30)
+        station.sim.set_scenario("plc-silent")
+        await station.run(180)  # long past every on-delay: nothing but the comm alarm
+        assert station.raised() == ["COMM.PLC-1"]
+        station.sim.set_scenario("normal")
+        await station.run(30)
+        assert station.events("cleared") == ["COMM.PLC-1"]
+    finally:
+        await station.stop()
+
+
+async def test_chattering_transmitter_deadband_then_management_of_change(station: Station) -> None:
+    station.sim.set_scenario("chattering-transmitter")
+    await station.run(600)
+    assert station.raised() == ["PT-301.H"]  # the 0.02 MPa deadband holds it: one alarm
+    t0 = station.rt.now_ms()
+    station.rt.alarms.change_rule(
+        "PT-301.H", {"deadband": 0.0, "on_delay_s": 0.0, "off_delay_s": 0.0}, "master", "trial", t0
+    )
+    await station.run(600)
+    now = station.rt.now_ms()
+    events = station.rt.journal.events(start_ms=t0)
+    raises = [e for e in events if e.alarm == "PT-301.H" and e.event == "raised"]
+    assert len(raises) >= 9  # once a minute without deadband
+    kpi = alarm_kpi(events, t0, now, {}, now)
+    assert kpi.top10[0][0] == "PT-301.H" and kpi.max_in_10_min >= 9
