@@ -1,0 +1,255 @@
+"""The alarm API as an operator, a shift leader and a station master use it, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+
+from station.api import create_app
+from station.config.loader import default_config_path, load_config
+from station.users import Role
+from tests.conftest import free_port
+from tests.integration.test_alarm_scenarios import Station
+
+pytestmark = pytest.mark.integration
+
+
+async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+class Api:
+    def __init__(self, station: Station, base: str) -> None:
+        self.station = station
+        self.http = httpx.AsyncClient(base_url=base, timeout=10)
+
+    async def login(self, user: str) -> dict[str, str]:
+        r = await self.http.post(
+            "/api/login", json={"username": user, "password": f"{user}-pass-1"}
+        )
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    received: list[dict[str, Any]] = []
+    hook = FastAPI()
+
+    @hook.post("/hook")
+    async def on_hook(request: Request) -> dict[str, bool]:
+        received.append(await request.json())
+        return {"ok": True}
+
+    hook_port = free_port()
+    hook_server, hook_task = await serve(hook, hook_port)
+    cfg = load_config(default_config_path())
+    cfg = cfg.model_copy(
+        update={
+            "alarms": cfg.alarms.model_copy(
+                update={
+                    "webhook_url": f"http://127.0.0.1:{hook_port}/hook",
+                    "escalate_after_s": 120,
+                }
+            )
+        }
+    )
+    station = Station(cfg, tmp_path)
+    now = station.rt.now_ms()
+    for name, role in (
+        ("op", Role.operator),
+        ("leader", Role.shift_leader),
+        ("master", Role.station_master),
+        ("viewer", Role.viewer),
+    ):
+        station.rt.users.add(name, f"{name}-pass-1", role, None, now)
+    await station.start()
+    await station.run(10)
+    port = free_port()
+    server, task = await serve(create_app(station.rt), port)
+    a = Api(station, f"http://127.0.0.1:{port}")
+    a.received = received  # type: ignore[attr-defined]
+    yield a
+    await a.http.aclose()
+    server.should_exit = True
+    hook_server.should_exit = True
+    await task
+    await hook_task
+    await station.stop()
+
+
+async def test_ack_needs_a_user_and_the_right_role(api: Api) -> None:
+    api.station.sim.set_scenario("gas-leak")
+    await api.station.run(120)
+    alarms = (await api.http.get("/api/alarms")).json()
+    assert [a["id"] for a in alarms] == ["GT-02.HH", "GT-02.H"]  # priority 1 first
+    assert alarms[0]["state"] == "unacknowledged" and "50" in alarms[0]["text"]
+    r = await api.http.post("/api/alarms/ack", json={"ids": ["GT-02.H"]})
+    assert r.status_code == 401
+    r = await api.http.post(
+        "/api/alarms/ack", json={"ids": ["GT-02.H"]}, headers=await api.login("viewer")
+    )
+    assert r.status_code == 403 and "operator" in r.json()["detail"]
+    op = await api.login("op")
+    r = await api.http.post(
+        "/api/alarms/ack",
+        json={"ids": ["GT-02.H", "GT-02.HH", "NOPE"], "comment": "evacuating, calling 119"},
+        headers=op,
+    )
+    assert r.status_code == 200
+    assert r.json() == {"done": ["GT-02.H", "GT-02.HH"], "refused": {"NOPE": "unknown alarm"}}
+    assert (
+        await api.http.post("/api/alarms/ack", json={"ids": ["GT-02.H"]}, headers=op)
+    ).status_code == 409
+    history = (await api.http.get("/api/alarms/history", params={"event": "acknowledged"})).json()
+    assert {h["alarm"] for h in history} == {"GT-02.H", "GT-02.HH"}
+    assert all(h["user"] == "op" and h["comment"] == "evacuating, calling 119" for h in history)
+    audit = (await api.http.get("/api/audit", headers=await api.login("master"))).json()
+    results = [(e["user"], e["action"], e["result"]) for e in audit]
+    assert ("anonymous", "alarm.ack", "denied: not logged in") in results
+    assert ("viewer", "alarm.ack", "denied: needs operator") in results
+    assert ("op", "alarm.ack", "ok") in results
+    verify = (await api.http.get("/api/audit/verify")).json()
+    assert verify["intact"] and verify["entries"] == len(audit) + 0
+
+
+async def test_acknowledge_works_after_the_session_timed_out(api: Api) -> None:
+    op = await api.login("op")
+    api.station.sim.set_scenario("gas-leak")
+    await api.station.run(60)
+    api.station.clock.advance(9 * 3600)  # past the 8 h session
+    await api.station.run(1)
+    shelve = await api.http.post(
+        "/api/alarms/GT-02.H/shelve",
+        headers=op,
+        json={"reason": "detector test", "duration_s": 600},
+    )
+    assert shelve.status_code == 401  # other writes need a fresh login
+    ack = await api.http.post("/api/alarms/ack", json={"ids": ["GT-02.H"]}, headers=op)
+    assert ack.status_code == 200, ack.text  # acknowledging never does
+
+
+async def test_shelve_limits_by_role_and_reason(api: Api) -> None:
+    api.station.sim.set_scenario("gas-leak")
+    await api.station.run(120)
+    op, leader = await api.login("op"), await api.login("leader")
+    r = await api.http.post("/api/alarms/GT-02.H/shelve", headers=op, json={"duration_s": 60})
+    assert r.status_code == 422  # a reason is mandatory
+    r = await api.http.post(
+        "/api/alarms/GT-02.H/shelve",
+        headers=op,
+        json={"reason": "calibration", "duration_s": 9 * 3600},
+    )
+    assert r.status_code == 403 and "at most 28800" in r.json()["detail"]
+    r = await api.http.post(
+        "/api/alarms/GT-02.HH/shelve", headers=op, json={"reason": "calibration", "duration_s": 600}
+    )
+    assert r.status_code == 403 and "shift leader" in r.json()["detail"]
+    r = await api.http.post(
+        "/api/alarms/GT-02.HH/shelve",
+        headers=leader,
+        json={"reason": "calibration", "duration_s": 600},
+    )
+    assert r.status_code == 200
+    r = await api.http.post(
+        "/api/alarms/GT-02.H/shelve", headers=op, json={"reason": "calibration", "duration_s": 60}
+    )
+    assert r.status_code == 200
+    states = {a["id"]: a["state"] for a in (await api.http.get("/api/alarms")).json()}
+    assert states == {"GT-02.H": "shelved", "GT-02.HH": "shelved"}
+    await api.station.run(61)  # the operator's one-minute shelve runs out: re-annunciated
+    states = {a["id"]: a["state"] for a in (await api.http.get("/api/alarms")).json()}
+    assert states == {"GT-02.H": "unacknowledged", "GT-02.HH": "shelved"}
+
+
+async def test_out_of_service_and_rule_change_need_the_station_master(api: Api) -> None:
+    op, master = await api.login("op"), await api.login("master")
+    body = {"enabled": True, "reason": "fence sensor replaced"}
+    assert (
+        await api.http.post("/api/alarms/INTRUSION.ALARM/out-of-service", json=body, headers=op)
+    ).status_code == 403
+    r = await api.http.post("/api/alarms/INTRUSION.ALARM/out-of-service", json=body, headers=master)
+    assert r.status_code == 200
+    change = {"changes": {"limit": 0.39}, "reason": "network pressure raised by dispatch"}
+    assert (
+        await api.http.put("/api/alarms/rules/PT-301.H", json=change, headers=op)
+    ).status_code == 403
+    r = await api.http.put(
+        "/api/alarms/rules/PT-301.H",
+        json={"changes": {"colour": 1}, "reason": "x y z"},
+        headers=master,
+    )
+    assert r.status_code == 409 and "changeable" in r.json()["detail"]
+    r = await api.http.put("/api/alarms/rules/PT-301.H", json=change, headers=master)
+    assert r.status_code == 200
+    rules = {x["id"]: x for x in (await api.http.get("/api/alarms/rules")).json()}
+    assert rules["PT-301.H"]["limit"] == 0.39
+    audit = (await api.http.get("/api/audit", headers=master)).json()
+    moc = [e for e in audit if e["action"] == "alarm.rule_change" and e["result"] == "ok"]
+    assert json.loads(moc[0]["old"]) == {"limit": 0.38} and json.loads(moc[0]["new"]) == {
+        "limit": 0.39
+    }
+    assert moc[0]["reason"] == "network pressure raised by dispatch"
+
+
+async def test_push_notification_and_escalation(api: Api) -> None:
+    lines: list[str] = []
+
+    async def read(stream: httpx.Response) -> None:
+        async for line in stream.aiter_lines():
+            lines.append(line)
+
+    async with api.http.stream("GET", "/api/alarms/stream") as stream:
+        reader = asyncio.create_task(read(stream))
+        api.station.sim.set_scenario("gas-leak")
+
+        def raised() -> list[str]:
+            msgs = [json.loads(x[6:]) for x in lines if x.startswith("data: {")]
+            return [m["id"] for m in msgs if m["event"] == "raised"]
+
+        async with asyncio.timeout(20):
+            while len(raised()) < 2:
+                await api.station.run(5)
+                await asyncio.sleep(0.02)
+        reader.cancel()
+        assert lines[0] == "event: snapshot"
+        assert raised() == ["GT-02.H", "GT-02.HH"]
+    await api.station.run(130)  # unacknowledged past 120 s: escalated to the station master
+    await asyncio.sleep(0.3)
+    got = api.received  # type: ignore[attr-defined]
+    kinds = [(m["id"], m["notification"]) for m in got]
+    assert ("GT-02.H", "alarm") in kinds and ("GT-02.HH", "alarm") in kinds
+    assert ("GT-02.HH", "escalation") in kinds
+    esc = next(m for m in got if m["notification"] == "escalation")
+    assert esc["to_role"] == "station_master" and esc["station"] == "demo-gate"
+    assert "escalated" in [
+        e["event"]
+        for e in (await api.http.get("/api/alarms/history", params={"alarm": esc["id"]})).json()
+    ]
+
+
+async def test_kpi_endpoint(api: Api) -> None:
+    api.station.sim.set_scenario("gas-leak")
+    await api.station.run(200)
+    r = await api.http.get(
+        "/api/alarms/kpi", params={"start": "2020-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
+    )
+    k = r.json()
+    assert k["raised"] == 2 and k["by_priority"] == {"1": 1, "2": 1}
+    assert {t["alarm"] for t in k["top10"]} == {"GT-02.H", "GT-02.HH"}
+    bad = await api.http.get(
+        "/api/alarms/kpi", params={"start": "2030-01-01T00:00:00Z", "end": "2020-01-01T00:00:00Z"}
+    )
+    assert bad.status_code == 400
