@@ -108,6 +108,52 @@ def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
                 used[(tag.table.value, a)] = tag.id
 
 
+def _alarm_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
+    """Alarm rules must name tags (and alarms) that exist."""
+    from station.alarms.points import build_points
+
+    tags = {t.id for _, t in cfg.all_tags()}
+    a = cfg.alarms
+    groups: list[tuple[str, list[Any], tuple[str, ...]]] = [
+        ("limits", list(a.limits), ("tag",)),
+        ("rates", list(a.rates), ("tag",)),
+        ("discretes", list(a.discretes), ("tag",)),
+        ("deviations", list(a.deviations), ("tag", "reference")),
+    ]
+    found = False
+    for group, rules, fields in groups:
+        for i, rule in enumerate(rules):
+            for f in fields:
+                if getattr(rule, f) not in tags:
+                    found = True
+                    yield ("alarms", group, i, f), f"unknown tag {getattr(rule, f)!r}"
+    if a.supply is not None:
+        s = a.supply
+        named = {
+            "flow_tag": s.flow_tag,
+            "outlet_pressure_tag": s.outlet_pressure_tag,
+            "inlet_pressure_tag": s.inlet_pressure_tag,
+            "active_run_tag": s.active_run_tag,
+        }
+        for f, tag in named.items():
+            if tag is not None and tag not in tags:
+                found = True
+                yield ("alarms", "supply", f), f"unknown tag {tag!r}"
+        for i, tag in enumerate(s.esd_valves):
+            if tag not in tags:
+                found = True
+                yield ("alarms", "supply", "esd_valves", i), f"unknown tag {tag!r}"
+        for run, tag in s.run_valves.items():
+            if tag not in tags:
+                found = True
+                yield ("alarms", "supply", "run_valves", run), f"unknown tag {tag!r}"
+    if not found:
+        try:
+            build_points(cfg, a)
+        except ValueError as exc:
+            yield ("alarms",), str(exc)
+
+
 def parse_config(text: str, file: str = "<string>") -> StationConfig:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -128,7 +174,8 @@ def parse_config(text: str, file: str = "<string>") -> StationConfig:
             issues.append(ConfigIssue(file, pos.line_of(loc), _dotted(loc), e["msg"]))
         raise ConfigError(issues) from None
     semantic = [
-        ConfigIssue(file, pos.line_of(loc), _dotted(loc), msg) for loc, msg in _semantic_issues(cfg)
+        ConfigIssue(file, pos.line_of(loc), _dotted(loc), msg)
+        for loc, msg in (*_semantic_issues(cfg), *_alarm_issues(cfg))
     ]
     if semantic:
         raise ConfigError(semantic)

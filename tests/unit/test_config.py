@@ -164,3 +164,19 @@ def test_every_cli_command_has_help(command: str) -> None:
         [sys.executable, "-m", "station.cli", command, "--help"], capture_output=True, text=True
     )
     assert res.returncode == 0 and "usage: station" in res.stdout, res.stderr
+
+
+def test_alarm_rules_must_name_existing_tags_and_alarms() -> None:
+    text = default_config_path().read_text(encoding="utf-8")
+    bad = text.replace("    - tag: PT-101\n", "    - tag: PT-1O1\n").replace(
+        "suppressed_by: [XS-201A.TRIP]", "suppressed_by: [XS-201A.TRIPP]"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(bad, "station.yaml")
+    issue = info.value.issues[0]
+    line = text.splitlines().index("    - tag: PT-101") + 1
+    assert (issue.line, issue.field) == (line, "alarms.limits[1].tag")
+    assert "PT-1O1" in issue.message
+    only_alarm = text.replace("suppressed_by: [XS-201A.TRIP]", "suppressed_by: [XS-201A.TRIPP]")
+    with pytest.raises(ConfigError, match=r"XS-201A\.TRIPP"):
+        parse_config(only_alarm, "station.yaml")
