@@ -55,6 +55,7 @@ async def _demo(args: argparse.Namespace) -> None:
     sim.set_scenario(args.scenario)
     await sim.start()
     runtime = StationRuntime(cfg, clock, args.data_dir, endpoints=sim.endpoints())
+    accounts = _demo_accounts(runtime)
     await runtime.start()
     app = create_app(runtime, extra_routers=[control_router(sim)])
     print(
