@@ -66,11 +66,37 @@ async def _demo(args: argparse.Namespace) -> None:
         f"  open http://{args.host}:{args.port}/   API docs http://{args.host}:{args.port}/docs",
         flush=True,
     )
+    if accounts:
+        print("  demo accounts (user / password): " + ", ".join(accounts), flush=True)
     try:
         await _serve(app, args.host, args.port)
     finally:
         await runtime.stop()
         await sim.stop()
+
+
+def _demo_accounts(runtime: object) -> list[str]:
+    """The demo's data folder gets one user per role on first start, so alarms can be
+    acknowledged, shelved and taken out of service without setting anything up. Never in
+    `station run`."""
+    from station.runtime import StationRuntime
+    from station.users import Role
+
+    assert isinstance(runtime, StationRuntime)
+    if runtime.users.list():
+        return []
+    now = runtime.now_ms()
+    made = []
+    for name, role in (
+        ("operator", Role.operator),
+        ("leader", Role.shift_leader),
+        ("master", Role.station_master),
+    ):
+        password = f"{name}-demo"
+        runtime.users.add(name, password, role, None, now)
+        runtime.audit.append(now, "demo", "user.add", "ok", obj=name, new={"role": role.name})
+        made.append(f"{name} / {password} ({role.name})")
+    return made
 
 
 async def _simulate(args: argparse.Namespace) -> None:
