@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian machine: the Debian packages of the
 # real peers the tests start (mbpoll: a Modbus client that is not ours; socat: a virtual
-# serial line; node-opcua from npm: an OPC UA server and client that are not ours) and a
+# serial line; node-opcua from npm: an OPC UA server and client that are not ours;
+# Prometheus with promtool, VictoriaMetrics and InfluxDB 1.x: the servers the metrics, the
+# forwarder and the dashboards are checked against, started by the tests on loopback) and a
 # virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +11,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)  # with promtool
+command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
+command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

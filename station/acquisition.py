@@ -54,6 +54,7 @@ class DeviceStats:
     overruns: int = 0
     last_poll_s: float = 0.0
     """Wall seconds the last poll took."""
+    poll_seconds_total: float = 0.0
     last_good_ms: int | None = None
     last_error: str | None = None
     connected: bool = False
@@ -96,6 +97,7 @@ class DeviceAcquisition:
         started = self._wall()
         result = await self.poller.read()
         self.stats.last_poll_s = self._wall() - started
+        self.stats.poll_seconds_total += self.stats.last_poll_s
         self.stats.polls += 1
         self.stats.connected = self.poller.connected
         if result.all_ok:

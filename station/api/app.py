@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from station.api import routes_alarms, routes_history, routes_live
+from station.metrics import registry_for
 from station.runtime import StationRuntime
 
 STATIC = Path(__file__).parent / "static"
@@ -25,6 +27,13 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
     app.include_router(routes_alarms.router)
     for router in extra_routers or []:
         app.include_router(router)
+
+    registry = registry_for(runtime)
+
+    @app.get("/metrics", include_in_schema=True, tags=["health"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Prometheus text exposition."""
+        return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
