@@ -18,6 +18,8 @@ from station.config.models import DeviceConfig, StationConfig, TagConfig
 from station.device_drivers import DriverFactory
 from station.fanout import SampleBus
 from station.history import HistoryStore, HistoryWriter
+from station.history.influx import InfluxForwarder
+from station.history.spool import Spool
 from station.live_cache import LiveCache
 from station.records import RecordsStore
 from station.users import UserStore
@@ -57,6 +59,22 @@ class StationRuntime:
             build_points(config, config.alarms), self.journal, config.station.language.value
         )
         self.bus.subscribe("alarms", self.alarms.accept)
+        self.influx: InfluxForwarder | None = None
+        influx = config.history.influx
+        if influx is not None:
+            self.influx = InfluxForwarder(
+                influx.url,
+                influx.bucket,
+                influx.token,
+                influx.org,
+                Spool(self.data_dir / "influx-spool", int(influx.spool_max_mb * 1e6)),
+                config.station.id,
+                {t: dt[1].unit for t, dt in self.tags.items()},
+                influx.batch_size,
+                influx.flush_interval_s,
+                influx.replay_max_points_per_s,
+            )
+            self.bus.subscribe("influx", self.influx.accept)
         self.notification: AlarmNotification | None = None
         if config.alarms.webhook_url:
             self.notification = AlarmNotification(
@@ -81,9 +99,26 @@ class StationRuntime:
         while True:
             now = self.now_ms()
             self.alarms.tick(now)
+            if self.influx is not None:
+                self._watch_spool(now)
             if self.notification is not None:
                 self.notification.tick(now, self._escalated)
             await self.clock.sleep(1.0)
+
+    def _watch_spool(self, now_ms: int) -> None:
+        """Alarm while InfluxDB is unreachable, and before the spool fills."""
+        assert self.influx is not None and self.config.history.influx is not None
+        spool = self.influx.spool
+        filling = (
+            spool.size_bytes >= self.config.history.influx.spool_alarm_fraction * spool.max_bytes
+        )
+        self.alarms.set_internal(
+            "HISTORIAN.SPOOL-FILLING", filling, now_ms, f"{spool.size_bytes / 1e6:.0f} MB"
+        )
+        down = self.influx.stats.last_error is not None
+        self.alarms.set_internal(
+            "HISTORIAN.INFLUX-DOWN", down, now_ms, self.influx.stats.last_error or ""
+        )
 
     def _escalated(self, alarm: str, now_ms: int) -> None:
         point, status = self.alarms.points[alarm], self.alarms.status[alarm]
@@ -98,6 +133,8 @@ class StationRuntime:
 
     async def start(self) -> None:
         self.history.start()
+        if self.influx is not None:
+            self.influx.start()
         if self.notification is not None:
             self.notification.start()
         self._tasks = [
@@ -114,4 +151,6 @@ class StationRuntime:
         if self.notification is not None:
             await self.notification.stop()
         self.history.stop()
+        if self.influx is not None:
+            self.influx.stop()
         self.records.close()

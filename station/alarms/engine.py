@@ -29,6 +29,7 @@ _ORDER = {
     "rate": 3,
     "deviation": 3,
     "supply": 4,
+    "internal": 5,
 }
 CHANGEABLE = {
     "limit": float,
@@ -109,6 +110,7 @@ class AlarmEngine:
             for s in p.suppressed_by:
                 self._dependents.setdefault(s, []).append(p.id)
         self._rank = {i: _ORDER[p.kind] for i, p in self.points.items()}
+        self._internal: dict[str, Condition] = {}
         self.listeners: list[AlarmListener] = []
         self.evaluations = 0
         self.events = 0
@@ -131,7 +133,11 @@ class AlarmEngine:
     def _evaluate(self, alarm: str, now_ms: int) -> bool:
         point, status, timer = self.points[alarm], self.status[alarm], self._timers[alarm]
         self.evaluations += 1
-        cond = evaluate(point, self.view, status.active, now_ms, timer.memo)
+        cond = (
+            self._internal.get(alarm, Condition(False))
+            if point.kind == "internal"
+            else evaluate(point, self.view, status.active, now_ms, timer.memo)
+        )
         if cond.active is None or cond.active == status.active:
             timer.on_since = timer.off_since = None  # unknown holds the state; no pending change
             if cond.active is not None and cond.active:
@@ -175,6 +181,14 @@ class AlarmEngine:
                 for event in self.status[dep].suppress(on, now_ms):
                     self._emit(point, self.status[dep], event, now_ms)
                 queue.append(dep)
+
+    def set_internal(self, alarm: str, active: bool, now_ms: int, detail: str = "") -> None:
+        """Conditions of the service itself (historian link, spool), with the usual delays."""
+        if alarm not in self.points:
+            return
+        self._internal[alarm] = Condition(active, None, detail)
+        if self._evaluate(alarm, now_ms):
+            self._propagate_suppression([alarm], now_ms)
 
     # -- time ------------------------------------------------------------------------
     def tick(self, now_ms: int) -> None:

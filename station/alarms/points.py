@@ -8,7 +8,7 @@ from typing import Literal
 from station.alarms.config import AlarmConfig, Message
 from station.config.models import StationConfig
 
-Kind = Literal["limit", "rate", "discrete", "deviation", "supply", "comm", "bad_signal"]
+Kind = Literal["limit", "rate", "discrete", "deviation", "supply", "comm", "bad_signal", "internal"]
 
 _LEVEL_TEXT = {
     "hh": ("高高报警", "high-high"),
@@ -217,6 +217,31 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 message=Message(
                     zh=f"{tag.name.zh}仪表故障（{{cause}}）",
                     en=f"{tag.name.en} instrument fault ({{cause}})",
+                ),
+            )
+        )
+    if station.history.influx is not None:
+        points.append(
+            AlarmPoint(
+                id="HISTORIAN.INFLUX-DOWN",
+                kind="internal",
+                priority=3,
+                rule="internal",
+                on_delay_s=60,
+                message=Message(
+                    zh="InfluxDB 写入失败，数据暂存本地：{cause}",
+                    en="InfluxDB unreachable, samples spooled: {cause}",
+                ),
+            )
+        )
+        points.append(
+            AlarmPoint(
+                id="HISTORIAN.SPOOL-FILLING",
+                kind="internal",
+                priority=2,
+                rule="internal",
+                message=Message(
+                    zh="历史数据暂存空间将满（{cause}）", en="Historian spool filling up ({cause})"
                 ),
             )
         )

@@ -219,10 +219,26 @@ ModbusDevice = ModbusTcpDevice | ModbusRtuOverTcpDevice | ModbusRtuDevice
 PROTOCOLS = ("modbus_tcp", "modbus_rtu_over_tcp", "modbus_rtu", "opcua")
 
 
+class InfluxConfig(Strict):
+    """Forward every sample to InfluxDB 2.x/3.x/Cloud or any server with the v2 write API."""
+
+    url: str = Field(pattern=r"^https?://")
+    bucket: str
+    token: str = ""
+    org: str = ""
+    batch_size: int = Field(default=5000, ge=1, le=100_000)
+    flush_interval_s: float = Field(default=1.0, gt=0)
+    spool_max_mb: float = Field(default=1024, gt=0)
+    """Disk kept for samples while the server is away; the oldest go first when it is full."""
+    spool_alarm_fraction: float = Field(default=0.8, gt=0, lt=1)
+    replay_max_points_per_s: float = Field(default=50_000, gt=0)
+
+
 class HistoryConfig(Strict):
     raw_retention_days: float = Field(default=30, gt=0)
     rollup_1m_retention_days: float = Field(default=400, gt=0)
     rollup_flush_s: float = Field(default=10, gt=0)
+    influx: InfluxConfig | None = None
 
 
 class ApiConfig(Strict):

@@ -1,0 +1,139 @@
+"""Forward samples to InfluxDB (or any server with the v2 write API) through the on-disk spool.
+
+Line protocol, one point per tag value:
+    gate_station,station=<id>,device=<dev>,tag=<tag>[,unit=<unit>] value=<f>,quality=<int>i <ms>
+`quality` is the code of station.samples.Quality (0 good). A value that has never been good has
+no `value` field. Acquisition only appends to a memory buffer; a thread moves it to the spool
+and sends from the spool, so the server being down or slow never reaches a poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.write_precision import WritePrecision
+
+from station.history.spool import Spool
+from station.samples import SampleBatch
+
+log = logging.getLogger(__name__)
+MEASUREMENT = "gate_station"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+
+
+def line_protocol(batch: SampleBatch, station: str, units: dict[str, str]) -> list[str]:
+    head = f"{MEASUREMENT},station={_escape(station)},device={_escape(batch.device)},tag="
+    out = []
+    ts = batch.ts_ms
+    for tag, value, q in zip(
+        batch.tags, batch.values.tolist(), batch.quality.tolist(), strict=True
+    ):
+        unit = units.get(tag)
+        key = head + _escape(tag) + (f",unit={_escape(unit)}" if unit else "")
+        fields = f"quality={q}i" if math.isnan(value) else f"value={value!r},quality={q}i"
+        out.append(f"{key} {fields} {ts}")
+    return out
+
+
+@dataclass
+class ForwarderStats:
+    points_written: int = 0
+    write_failures: int = 0
+    last_error: str | None = None
+    last_success_s: float | None = None
+
+
+class InfluxForwarder:
+    def __init__(
+        self,
+        url: str,
+        bucket: str,
+        token: str,
+        org: str,
+        spool: Spool,
+        station: str,
+        units: dict[str, str],
+        batch_size: int = 5000,
+        flush_interval_s: float = 1.0,
+        replay_max_points_per_s: float = 50_000,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.url, self.bucket, self.org = url, bucket, org
+        self.spool = spool
+        self.station = station
+        self.units = units
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.replay_max = replay_max_points_per_s
+        self._client = InfluxDBClient(
+            url=url, token=token, org=org, enable_gzip=True, timeout=int(timeout_s * 1000)
+        )
+        self._write = self._client.write_api(write_options=SYNCHRONOUS)
+        self._buffer: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.stats = ForwarderStats()
+
+    def accept(self, batch: SampleBatch) -> None:
+        lines = line_protocol(batch, self.station, self.units)
+        with self._lock:
+            self._buffer.extend(lines)
+
+    def _flush_buffer(self) -> None:
+        with self._lock:
+            lines, self._buffer = self._buffer, []
+        self.spool.append(lines)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="influx-forwarder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._flush_buffer()  # whatever is left waits in the spool for the next start
+        self._client.close()  # type: ignore[no-untyped-call]
+
+    def _run(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            self._flush_buffer()
+            lines, cursor = self.spool.read(self.batch_size)
+            if not lines:
+                self._stop.wait(self.flush_interval_s)
+                continue
+            started = time.monotonic()
+            try:
+                self._write.write(
+                    bucket=self.bucket,
+                    org=self.org,
+                    record=lines,
+                    write_precision=WritePrecision.MS,  # type: ignore[arg-type]
+                )
+            except Exception as exc:  # server down, slow, or refusing: keep it all spooled
+                self.stats.write_failures += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("InfluxDB %s: %s", self.url, self.stats.last_error)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            self.spool.commit(cursor)
+            self.stats.points_written += len(lines)
+            self.stats.last_error = None
+            self.stats.last_success_s = time.time()
+            # bounded replay rate: a backlog drains without flooding the server
+            floor = len(lines) / self.replay_max - (time.monotonic() - started)
+            if floor > 0:
+                self._stop.wait(floor)
