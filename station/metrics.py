@@ -9,7 +9,12 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from station.runtime import StationRuntime
@@ -32,8 +37,8 @@ class StationCollector(Collector):
         over = CounterMetricFamily(
             f"{P}_poll_overruns", "Poll slots skipped because a poll ran late.", labels=labels
         )
-        dur_sum = CounterMetricFamily(
-            f"{P}_poll_duration_seconds_sum", "Wall time spent polling.", labels=labels
+        duration = SummaryMetricFamily(
+            f"{P}_poll_duration_seconds", "Wall time of polls.", labels=labels
         )
         last = GaugeMetricFamily(
             f"{P}_poll_last_duration_seconds", "Duration of the last poll.", labels=labels
@@ -46,10 +51,10 @@ class StationCollector(Collector):
             polls.add_metric(dev, s.polls)
             fails.add_metric(dev, s.failed_polls)
             over.add_metric(dev, s.overruns)
-            dur_sum.add_metric(dev, s.poll_seconds_total)
+            duration.add_metric(dev, count_value=s.polls, sum_value=s.poll_seconds_total)
             last.add_metric(dev, s.last_poll_s)
             up.add_metric(dev, 1.0 if s.polls and s.last_error is None else 0.0)
-        yield from (polls, fails, over, dur_sum, last, up)
+        yield from (polls, fails, over, duration, last, up)
 
         yield CounterMetricFamily(
             f"{P}_samples_published",
