@@ -10,6 +10,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
+from typing import Literal
 
 from station.clock import Clock, ScaledClock, WallClock
 from station.config.loader import ConfigError, default_config_path, load_config
@@ -210,6 +211,41 @@ def _user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from station.history import Aggregate, HistoryStore
+    from station.history.export import export
+
+    path = Path(args.data_dir) / "history.sqlite3"
+    if not path.exists():
+        print(f"no history at {path}", file=sys.stderr)
+        return 1
+    zone = ZoneInfo(args.timezone)
+
+    def ms(text: str) -> int:
+        dt = datetime.fromisoformat(text)
+        return int((dt if dt.tzinfo else dt.replace(tzinfo=zone)).timestamp() * 1000)
+
+    fmt: Literal["csv", "parquet"] = args.format or (
+        "parquet" if args.out.endswith(".parquet") else "csv"
+    )
+    tags = [t for t in args.tags.split(",") if t] if args.tags else None
+    n = export(
+        HistoryStore(path),
+        Path(args.out),
+        fmt,
+        tags,
+        ms(args.start),
+        ms(args.end),
+        args.step,
+        Aggregate(args.agg),
+    )
+    print(f"{n} rows written to {args.out}")
+    return 0
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
     from station.audit import AuditTrail
     from station.records import RecordsStore
@@ -316,6 +352,16 @@ def build_parser() -> argparse.ArgumentParser:
     usub.add_parser("list")
     dis = usub.add_parser("disable")
     dis.add_argument("name")
+    exp = sub.add_parser("export", help="export history to CSV or Parquet")
+    exp.add_argument("--data-dir", default="data")
+    exp.add_argument("--start", required=True, help="ISO 8601; no offset: --timezone")
+    exp.add_argument("--end", required=True)
+    exp.add_argument("--tags", help="comma-separated (default: all)")
+    exp.add_argument("--step", type=int, help="seconds per aggregate (default: raw samples)")
+    exp.add_argument("--agg", default="mean", choices=["mean", "min", "max", "last", "count"])
+    exp.add_argument("--format", choices=["csv", "parquet"], help="default: from --out")
+    exp.add_argument("--timezone", default="Asia/Shanghai")
+    exp.add_argument("--out", required=True)
     verify = sub.add_parser("audit-verify", help="check the audit trail's hash chain")
     verify.add_argument("--data-dir", default="data")
     cert = sub.add_parser("opcua-cert", help="make an OPC UA client certificate and key")
@@ -340,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "opcua-cert": _opcua_cert,
         "user": _user,
         "audit-verify": _audit_verify,
+        "export": _export,
     }
     if args.command in sync:
         return sync[args.command](args)

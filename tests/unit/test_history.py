@@ -18,8 +18,10 @@ def batch(ts_ms: int, values: list[float], quality: list[int] | None = None) -> 
     return SampleBatch("D", ts_ms, TAGS, np.array(values, dtype=np.float64), q)
 
 
-def write(tmp_path: Path, batches: list[SampleBatch], flush_s: float = 10) -> HistoryStore:
-    store = HistoryStore(tmp_path / "h.sqlite3")
+def write(
+    tmp_path: Path, batches: list[SampleBatch], flush_s: float = 10, name: str = "h.sqlite3"
+) -> HistoryStore:
+    store = HistoryStore(tmp_path / name)
     writer = HistoryWriter(store, HistoryConfig(rollup_flush_s=flush_s))
     writer.start()
     for b in batches:
@@ -97,3 +99,47 @@ def test_unknown_tag_gives_empty_series(tmp_path: Path) -> None:
 def test_quality_codes_are_stable() -> None:
     # History stores these integers: renumbering would corrupt stored data.
     assert [q.value for q in Quality] == list(range(10))
+
+
+def test_export_csv_and_parquet_match_the_store(tmp_path: Path) -> None:
+    import csv
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+
+    batches, vals = two_hours()
+    write(tmp_path, batches, name="history.sqlite3")
+    cli = [
+        sys.executable,
+        "-m",
+        "station.cli",
+        "export",
+        "--data-dir",
+        str(tmp_path),
+        "--start",
+        "2025-11-24T00:00:00Z",
+        "--end",
+        "2025-11-25T00:00:00Z",
+    ]
+    for out in ("h.csv", "h.parquet"):
+        res = subprocess.run(
+            [*cli, "--tags", "FT-301S", "--out", str(tmp_path / out)],
+            capture_output=True,
+            text=True,
+        )
+        assert res.returncode == 0, res.stderr
+        assert "7200 rows" in res.stdout
+    with (tmp_path / "h.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["value"]) for r in rows] == vals[:, 1].tolist()
+    assert rows[0]["tag"] == "FT-301S" and rows[0]["quality"] == "good"
+    table = pq.read_table(tmp_path / "h.parquet")
+    assert table.column("value").to_pylist() == vals[:, 1].tolist()
+    assert table.column("time_utc")[0].as_py().timestamp() * 1000 == T0
+    hourly = subprocess.run(
+        [*cli, "--step", "3600", "--out", str(tmp_path / "hourly.csv")],
+        capture_output=True,
+        text=True,
+    )
+    assert "4 rows" in hourly.stdout  # 2 tags × 2 hours, from the hourly rollup
