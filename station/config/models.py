@@ -237,6 +237,8 @@ class InfluxConfig(Strict):
 class HistoryConfig(Strict):
     raw_retention_days: float = Field(default=30, gt=0)
     rollup_1m_retention_days: float = Field(default=400, gt=0)
+    rollup_1h_retention_days: float | None = Field(default=None, gt=0)
+    """None keeps hourly rollups for good (a year of 100 tags is under 1 M rows)."""
     rollup_flush_s: float = Field(default=10, gt=0)
     influx: InfluxConfig | None = None
 

@@ -139,6 +139,12 @@ class HistoryWriter:
             self.store.purge(
                 conn, "rollup_1m", newest_ms - int(self.config.rollup_1m_retention_days * DAY_MS)
             )
+            if self.config.rollup_1h_retention_days is not None:
+                self.store.purge(
+                    conn,
+                    "rollup_1h",
+                    newest_ms - int(self.config.rollup_1h_retention_days * DAY_MS),
+                )
 
     def _flush_rollups(self, conn: sqlite3.Connection) -> None:
         for name, acc in self._rollups.items():

@@ -89,6 +89,16 @@ def test_retention_drops_old_raw_but_keeps_rollups(tmp_path: Path) -> None:
     assert [p.value for p in raw] == [2.0, 3.0]  # older than a day before the newest are gone
     hourly = store.query(["PT-301"], T0 - day, T0 + 5 * day, 3600, Aggregate.MEAN)["PT-301"]
     assert [p.value for p in hourly] == [0.0, 1.0, 2.0, 3.0]
+    writer = HistoryWriter(
+        store, HistoryConfig(rollup_1m_retention_days=2, rollup_1h_retention_days=3)
+    )
+    writer.start()
+    writer.accept(batch(T0 + 4 * day, [4.0, 0.0]))
+    writer.stop()
+    minute = store.query(["PT-301"], T0 - day, T0 + 5 * day, 60, Aggregate.MEAN)["PT-301"]
+    assert [p.value for p in minute] == [2.0, 3.0, 4.0]
+    hourly = store.query(["PT-301"], T0 - day, T0 + 5 * day, 3600, Aggregate.MEAN)["PT-301"]
+    assert [p.value for p in hourly] == [1.0, 2.0, 3.0, 4.0]
 
 
 def test_unknown_tag_gives_empty_series(tmp_path: Path) -> None:
