@@ -33,20 +33,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.process_stats import cpu_seconds, rss_mib  # noqa: E402
 from drivers.modbus.codec import DataType, Order, decode  # noqa: E402
 from station.config.loader import load_config  # noqa: E402
 from station.config.models import ModbusTcpDevice  # noqa: E402
+from station.loopback import free_port  # noqa: E402
 
 MARK = "BENCH-MARK"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bench_config(path: Path, devices: int, tags: int, poll: float) -> Path:
@@ -103,18 +96,6 @@ async def serve_simulator(config: str) -> None:
     await sim.start()
     print("ready", flush=True)
     await asyncio.Event().wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def peer_pymodbus_loop(host: str, port: int, seconds: float) -> tuple[float, float]:

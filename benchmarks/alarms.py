@@ -34,18 +34,11 @@ from station.alarms.engine import AlarmEngine  # noqa: E402
 from station.alarms.journal import AlarmJournal  # noqa: E402
 from station.alarms.points import build_points  # noqa: E402
 from station.config.loader import default_config_path, load_config  # noqa: E402
+from station.loopback import free_port  # noqa: E402
 from station.records import RecordsStore  # noqa: E402
 from station.samples import SampleBatch  # noqa: E402
 
 MARK = "BENCH-FLIP"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def evaluations(seconds: float) -> tuple[float, float]:

@@ -33,17 +33,10 @@ from influxdb_client.client.write_api import SYNCHRONOUS  # noqa: E402
 
 from station.history.influx import InfluxForwarder, line_protocol  # noqa: E402
 from station.history.spool import Spool  # noqa: E402
+from station.loopback import free_port  # noqa: E402
 from station.samples import SampleBatch  # noqa: E402
 
 T0 = 1_764_036_000_000
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class VM:

@@ -32,25 +32,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.process_stats import cpu_seconds  # noqa: E402
 from drivers.opcua.client import OpcUaPoller  # noqa: E402
 from station.config.loader import load_config  # noqa: E402
 from station.config.models import OpcUaDevice  # noqa: E402
 from station.device_drivers import opcua_settings  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from station.loopback import free_port  # noqa: E402
 
 
 def bench_config(path: Path, items: int, port: int) -> Path:

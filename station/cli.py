@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 import sys
 from pathlib import Path
 from typing import Literal
@@ -15,17 +14,11 @@ from typing import Literal
 from station.clock import Clock, ScaledClock, WallClock
 from station.config.loader import ConfigError, default_config_path, load_config
 from station.config.models import StationConfig
+from station.loopback import free_port
 
 
 def _clock(speed: float) -> Clock:
     return WallClock() if speed == 1 else ScaledClock(speed=speed)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _load(path: str | None) -> StationConfig:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,15 +12,9 @@ from simulators.station_sim import StationSimulator
 from station.clock import Clock, ManualClock
 from station.config.loader import default_config_path, load_config
 from station.config.models import StationConfig
+from station.loopback import free_port
 
 EXAMPLE = default_config_path()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def config_with_free_ports(tmp_path: Path, **replacements: str) -> tuple[Path, dict[str, int]]:

@@ -126,8 +126,7 @@ class ModbusDeviceBase(DeviceBase):
     tags: list[ModbusTag] = Field(min_length=1)
 
 
-class ModbusTcpDevice(ModbusDeviceBase):
-    protocol: Literal["modbus_tcp"]
+class ModbusOverTcp(ModbusDeviceBase):
     host: str
     port: int = Field(default=502, ge=1, le=65535)
 
@@ -136,16 +135,14 @@ class ModbusTcpDevice(ModbusDeviceBase):
         return f"{self.host}:{self.port}"
 
 
-class ModbusRtuOverTcpDevice(ModbusDeviceBase):
+class ModbusTcpDevice(ModbusOverTcp):
+    protocol: Literal["modbus_tcp"]
+
+
+class ModbusRtuOverTcpDevice(ModbusOverTcp):
     """RTU frames (with CRC) through a serial-to-Ethernet gateway."""
 
     protocol: Literal["modbus_rtu_over_tcp"]
-    host: str
-    port: int = Field(default=502, ge=1, le=65535)
-
-    @property
-    def endpoint_text(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 class ModbusRtuDevice(ModbusDeviceBase):

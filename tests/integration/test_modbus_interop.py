@@ -14,9 +14,8 @@ pytestmark = pytest.mark.integration
 MBPOLL = shutil.which("mbpoll")
 
 
-async def mbpoll(
-    port: int, unit: int, table: str, ref: int, count: int, *flags: str
-) -> list[float]:
+async def run_mbpoll(port: int, *args: str, write: tuple[str, ...] = ()) -> tuple[int, str]:
+    """mbpoll against the simulator once: (exit code, everything it printed)."""
     assert MBPOLL, "mbpoll is installed by scripts/bootstrap.sh (Debian package mbpoll)"
     proc = await asyncio.create_subprocess_exec(
         MBPOLL,
@@ -24,26 +23,28 @@ async def mbpoll(
         "tcp",
         "-p",
         str(port),
-        "-a",
-        str(unit),
         "-0",
-        "-r",
-        str(ref),
-        "-c",
-        str(count),
-        "-t",
-        table,
         "-1",
         "-o",
         "2",
-        *flags,
+        *args,
         "127.0.0.1",
+        *write,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return [float(v) for v in re.findall(r"^\[\d+\]:\s+(\S+)$", out.decode(), re.M)]
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
+async def mbpoll(
+    port: int, unit: int, table: str, ref: int, count: int, *flags: str
+) -> list[float]:
+    rc, out = await run_mbpoll(
+        port, "-a", str(unit), "-r", str(ref), "-c", str(count), "-t", table, *flags
+    )
+    assert rc == 0, out
+    return [float(v) for v in re.findall(r"^\[\d+\]:\s+(\S+)$", out, re.M)]
 
 
 async def test_plc_floats_big_endian_words(frozen_simulator: StationSimulator) -> None:
@@ -87,51 +88,12 @@ async def test_read_past_the_map_is_an_exception_not_garbage(
     frozen_simulator: StationSimulator,
 ) -> None:
     port = frozen_simulator.endpoints()["PLC-1"][1]
-    proc = await asyncio.create_subprocess_exec(
-        "mbpoll",
-        "-m",
-        "tcp",
-        "-p",
-        str(port),
-        "-a",
-        "1",
-        "-0",
-        "-r",
-        "500",
-        "-c",
-        "2",
-        "-t",
-        "4",
-        "-1",
-        "127.0.0.1",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode != 0 or "Illegal data address" in (out + err).decode()
+    rc, out = await run_mbpoll(port, "-a", "1", "-r", "500", "-c", "2", "-t", "4")
+    assert rc != 0 or "Illegal data address" in out
 
 
 async def test_writes_are_refused(frozen_simulator: StationSimulator) -> None:
     port = frozen_simulator.endpoints()["PLC-1"][1]
-    proc = await asyncio.create_subprocess_exec(
-        "mbpoll",
-        "-m",
-        "tcp",
-        "-p",
-        str(port),
-        "-a",
-        "1",
-        "-0",
-        "-r",
-        "0",
-        "-t",
-        "0",
-        "-1",
-        "127.0.0.1",
-        "0",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert "Illegal function" in (out + err).decode()
+    _, out = await run_mbpoll(port, "-a", "1", "-r", "0", "-t", "0", write=("0",))  # coil 0 := 0
+    assert "Illegal function" in out
     assert await mbpoll(port, 1, "0", 0, 1) == [1]  # the ESD valve did not move
