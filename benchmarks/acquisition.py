@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.process_stats import cpu_seconds, rss_mib  # noqa: E402
+from benchmarks.processes import cpu_seconds, rss_mib, start_service, start_simulator  # noqa: E402
 from drivers.modbus.codec import DataType, Order, decode  # noqa: E402
 from station.config.loader import load_config  # noqa: E402
 from station.config.models import ModbusTcpDevice  # noqa: E402
@@ -98,7 +97,9 @@ async def serve_simulator(config: str) -> None:
     await asyncio.Event().wait()
 
 
-async def peer_pymodbus_loop(host: str, port: int, seconds: float) -> tuple[float, float]:
+async def peer_pymodbus_loop(
+    host: str, port: int, seconds: float, registers: int
+) -> tuple[float, float]:
     """Plain pymodbus: 125-register reads back to back, each block decoded with numpy."""
     from pymodbus.client import AsyncModbusTcpClient
 
@@ -118,7 +119,7 @@ async def peer_pymodbus_loop(host: str, port: int, seconds: float) -> tuple[floa
             Order.BIG,
         )
         values += len(offsets)
-        address = (address + 124) % 3720
+        address = (address + 124) % max(124, registers - 124)  # stay inside the map
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     client.close()
     return values / wall, values / cpu
@@ -143,12 +144,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     cfg_path = bench_config(tmp / "bench.yaml", args.devices, args.tags, args.poll)
     cfg = load_config(cfg_path)
-    sim = subprocess.Popen(
-        [sys.executable, __file__, "--serve-simulator", str(cfg_path)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert sim.stdout is not None and sim.stdout.readline().strip() == "ready"
+    sim = start_simulator(__file__, cfg_path)
     dev0 = cfg.devices[0]
     assert isinstance(dev0, ModbusTcpDevice)
     print(
@@ -157,29 +153,16 @@ def main() -> None:
         f"{os.cpu_count()} cores, loopback"
     )
 
-    peer_rate, peer_per_cpu = asyncio.run(peer_pymodbus_loop("127.0.0.1", dev0.port, 5.0))
+    peer_rate, peer_per_cpu = asyncio.run(
+        peer_pymodbus_loop("127.0.0.1", dev0.port, 5.0, 2 * args.tags)
+    )
     print(
         f"peer   plain pymodbus loop, 1 connection:  {peer_rate:>10,.0f} values/s   "
         f"{peer_per_cpu:>10,.0f} values per CPU-second"
     )
 
     http = free_port()
-    svc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "station.cli",
-            "run",
-            "--config",
-            str(cfg_path),
-            "--data-dir",
-            str(tmp / "data"),
-            "--port",
-            str(http),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    svc = start_service(cfg_path, tmp / "data", http)
     base = f"http://127.0.0.1:{http}"
     try:
         deadline = time.monotonic() + 30

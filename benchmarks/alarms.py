@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import start_service, start_simulator  # noqa: E402
 from station.alarms.engine import AlarmEngine  # noqa: E402
 from station.alarms.journal import AlarmJournal  # noqa: E402
 from station.alarms.points import build_points  # noqa: E402
@@ -113,29 +113,11 @@ async def serve_simulator(config: str) -> None:
 def latency(seconds: float) -> list[float]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-alarm-"))
     cfg = latency_config(tmp / "station.yaml")
-    sim = subprocess.Popen(
-        [sys.executable, __file__, "--serve-simulator", str(cfg)], stdout=subprocess.PIPE, text=True
-    )
+    sim = start_simulator(__file__, cfg)
     http = free_port()
-    svc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "station.cli",
-            "run",
-            "--config",
-            str(cfg),
-            "--data-dir",
-            str(tmp / "data"),
-            "--port",
-            str(http),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    svc = start_service(cfg, tmp / "data", http)
     lat: list[float] = []
     try:
-        assert sim.stdout is not None and sim.stdout.readline().strip() == "ready"
         base = f"http://127.0.0.1:{http}"
         for _ in range(100):
             try:

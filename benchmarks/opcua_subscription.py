@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.process_stats import cpu_seconds  # noqa: E402
+from benchmarks.processes import cpu_seconds, start_simulator  # noqa: E402
 from drivers.opcua.client import OpcUaPoller  # noqa: E402
 from station.config.loader import load_config  # noqa: E402
 from station.config.models import OpcUaDevice  # noqa: E402
@@ -136,14 +135,8 @@ def main() -> None:
     )
     for items in args.items:
         cfg = bench_config(tmp / f"ua-{items}.yaml", items, free_port())
-        sim = subprocess.Popen(
-            [sys.executable, __file__, "--serve-simulator", str(cfg)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        sim = start_simulator(__file__, cfg)
         try:
-            assert sim.stdout is not None and sim.stdout.readline().strip() == "ready"
             r = asyncio.run(measure(cfg, args.seconds, sim.pid))
         finally:
             sim.terminate()
