@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from station.alarms.evaluate import Condition, TagState, evaluate, render
 from station.alarms.journal import AlarmJournal
 from station.alarms.lifecycle import AlarmStatus, NotAllowed, State
 from station.alarms.points import AlarmPoint
-from station.samples import Quality, SampleBatch
+from station.samples import Level, Quality, SampleBatch
 
 log = logging.getLogger(__name__)
 HISTORY_MS = 15 * 60_000
@@ -58,11 +60,12 @@ class _View:
     def comm_lost(self, device: str) -> bool:
         return self.lost.get(device, False)
 
-    def update(self, batch: SampleBatch) -> None:
+    def update(self, batch: SampleBatch, positions: Iterable[int]) -> None:
+        """Only the tags some rule reads (and bad ones): the rest cost nothing per poll."""
         ts = batch.ts_ms
-        for tag, value, q in zip(
-            batch.tags, batch.values.tolist(), batch.quality.tolist(), strict=True
-        ):
+        values, quality = batch.values, batch.quality
+        for k in positions:
+            tag, value, q = batch.tags[k], float(values[k]), int(quality[k])
             self.latest[tag] = TagState(value, Quality(q), ts)
             hist = self._history.get(tag)
             if hist is not None and q == Quality.GOOD:
@@ -70,6 +73,24 @@ class _View:
                 while hist and hist[0][0] < ts - HISTORY_MS:
                     hist.popleft()
         self.lost[batch.device] = bool((batch.quality == Quality.BAD_COMM_LOSS).all())
+
+
+@dataclass(frozen=True)
+class _BatchPlan:
+    """What a device's batch means to the engine, worked out once per tag layout."""
+
+    watched: tuple[int, ...]
+    """Positions of tags that limit, rate, discrete, deviation or supply rules read."""
+    point_ids: tuple[str, ...]
+    """Those rules' alarm ids, causes before consequences."""
+    bad_ids: tuple[str | None, ...]
+    """The signal alarm of each position (BAD.<tag>), if any."""
+
+
+_BAD_LEVEL = np.array(
+    [Quality(q).level is Level.BAD and q != Quality.BAD_COMM_LOSS for q in range(len(Quality))],
+    dtype=bool,
+)
 
 
 @dataclass
@@ -110,22 +131,48 @@ class AlarmEngine:
             for s in p.suppressed_by:
                 self._dependents.setdefault(s, []).append(p.id)
         self._rank = {i: _ORDER[p.kind] for i, p in self.points.items()}
+        self._plans: dict[tuple[str, ...], _BatchPlan] = {}
+        self._bad_standing = {
+            i
+            for i, s in self.status.items()
+            if self.points[i].kind == "bad_signal" and (s.active or not s.acked)
+        }
         self._internal: dict[str, Condition] = {}
         self.listeners: list[AlarmListener] = []
         self.evaluations = 0
         self.events = 0
 
     # -- samples in ------------------------------------------------------------------
+    def _plan(self, tags: tuple[str, ...]) -> _BatchPlan:
+        plan = self._plans.get(tags)
+        if plan is None:
+            watched, ids = [], {}
+            for k, tag in enumerate(tags):
+                rule_ids = [
+                    i for i in self._by_tag.get(tag, ()) if self.points[i].kind != "bad_signal"
+                ]
+                if rule_ids:
+                    watched.append(k)
+                    ids.update(dict.fromkeys(rule_ids))
+            bad = tuple(f"BAD.{t}" if f"BAD.{t}" in self.points else None for t in tags)
+            plan = _BatchPlan(tuple(watched), tuple(sorted(ids, key=self._rank.__getitem__)), bad)
+            self._plans[tags] = plan
+        return plan
+
     def accept(self, batch: SampleBatch) -> None:
-        self.view.update(batch)
-        ids: dict[str, None] = {}
-        for tag in batch.tags:
-            for i in self._by_tag.get(tag, ()):
-                ids[i] = None
-        for i in self._by_device.get(batch.device, ()):
-            ids[i] = None
+        plan = self._plan(batch.tags)
+        # Signal alarms only where a value is bad or its alarm stands: a good value would
+        # leave a normal signal alarm as it is.
+        signal: list[int] = np.flatnonzero(_BAD_LEVEL[batch.quality]).tolist()
+        signal += [
+            k for k, i in enumerate(plan.bad_ids) if i is not None and i in self._bad_standing
+        ]
+        self.view.update(batch, dict.fromkeys((*plan.watched, *signal)))
+        ids = list(self._by_device.get(batch.device, ()))
+        ids += [i for k in dict.fromkeys(signal) if (i := plan.bad_ids[k]) is not None]
+        ids += plan.point_ids
         changed: list[str] = []
-        for i in sorted(ids, key=self._rank.__getitem__):
+        for i in ids:
             if self._evaluate(i, batch.ts_ms):
                 changed.append(i)
         self._propagate_suppression(changed, batch.ts_ms)
@@ -157,6 +204,11 @@ class AlarmEngine:
         if cond.active:
             self._describe(point, status, cond)
         event = status.condition(cond.active, point.latch, now_ms)
+        if point.kind == "bad_signal":
+            if cond.active:
+                self._bad_standing.add(alarm)
+            else:
+                self._bad_standing.discard(alarm)
         if event:
             self._emit(point, status, event, now_ms)
         return True
