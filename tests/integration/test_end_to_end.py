@@ -178,7 +178,7 @@ def test_api_rejects_bad_requests_with_reasons(demo: str) -> None:
     assert {"/healthz", "/api/tags", "/api/live", "/api/history"} <= set(spec["paths"])
     assert httpx.get(f"{demo}/docs").status_code == 200
     page = httpx.get(f"{demo}/")
-    assert page.status_code == 200 and "/api/live" in page.text
+    assert page.status_code == 200 and "/api/live" in page.text and "/api/alarms" in page.text
     tags = httpx.get(f"{demo}/api/tags").json()
     fc = next(t for t in tags if t["id"] == "FT-301S")
     assert (
