@@ -15,6 +15,7 @@ from station.alarms.lifecycle import NotAllowed
 from station.alarms.points import build_points
 from station.audit import AuditTrail
 from station.config.loader import default_config_path, load_config
+from station.config.models import DeviceConfig
 from station.records import RecordsStore
 from station.samples import Quality, SampleBatch
 
@@ -54,28 +55,27 @@ def engine(tmp_path: Path) -> AlarmEngine:
     return AlarmEngine(build_points(CFG, CFG.alarms), AlarmJournal(RecordsStore(tmp_path / "r.db")))
 
 
-def plc(ts: int, quality: int = 0, **values: float) -> SampleBatch:
-    v = {**NORMAL_PLC, **{k.replace("_", "-"): x for k, x in values.items()}}
-    tags = tuple(t.id for t in PLC.tags)
+def poll(
+    device: DeviceConfig, normal: dict[str, float], ts: int, quality: int, values: dict[str, float]
+) -> SampleBatch:
+    """One poll of a device: normal values, some overridden (PT_301=… names PT-301)."""
+    v = {**normal, **{k.replace("_", "-"): x for k, x in values.items()}}
+    tags = tuple(t.id for t in device.tags)
     return SampleBatch(
-        "PLC-1",
+        device.id,
         ts,
         tags,
         np.array([float(v[t]) for t in tags]),
         np.full(len(tags), quality, dtype=np.uint8),
     )
+
+
+def plc(ts: int, quality: int = 0, **values: float) -> SampleBatch:
+    return poll(PLC, NORMAL_PLC, ts, quality, values)
 
 
 def fc(ts: int, quality: int = 0, **values: float) -> SampleBatch:
-    v = {**NORMAL_FC, **{k.replace("_", "-"): x for k, x in values.items()}}
-    tags = tuple(t.id for t in FC.tags)
-    return SampleBatch(
-        "FC-301",
-        ts,
-        tags,
-        np.array([float(v[t]) for t in tags]),
-        np.full(len(tags), quality, dtype=np.uint8),
-    )
+    return poll(FC, NORMAL_FC, ts, quality, values)
 
 
 def feed(e: AlarmEngine, seconds: range, **plc_values: float) -> None:
