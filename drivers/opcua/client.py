@@ -18,7 +18,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -286,9 +285,3 @@ class OpcUaPoller:
             self._task = None
         await self._close_client()
         self._ready = False
-
-
-def load_trusted(folder: str | None) -> list[Path]:
-    if folder is None:
-        return []
-    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".der", ".pem"))
