@@ -21,7 +21,7 @@ from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimAction, SimData, SimDevice
 
-from drivers.modbus.codec import DataType, encode
+from drivers.modbus.codec import DataType, Order, encode
 from drivers.modbus.planner import Table
 from station.config.models import ModbusDevice, ModbusRtuDevice, ModbusRtuOverTcpDevice
 
@@ -43,12 +43,19 @@ _BLOCK_ORDER = (Table.COIL, Table.DISCRETE_INPUT, Table.HOLDING, Table.INPUT)
 
 @dataclass(frozen=True)
 class _Group:
+    """Tags encoded together: one table, type, byte and word order (or flags of words)."""
+
     table: Table
     dtype: DataType
+    byte_order: Order
+    word_order: Order
     addresses: npt.NDArray[np.intp]
     value_index: npt.NDArray[np.intp]
     scale: npt.NDArray[np.float64]
     offset: npt.NDArray[np.float64]
+    rollover: npt.NDArray[np.float64]
+    """Counters wrap at this many units (inf for every other tag)."""
+    bits: npt.NDArray[np.intp] | None
 
 
 class RegisterImage:
@@ -58,38 +65,64 @@ class RegisterImage:
         self.device = device
         self.tag_ids = tuple(t.id for t in device.tags)
         size = dict.fromkeys(Table, 16)
-        groups: dict[tuple[Table, DataType], list[int]] = {}
+        groups: dict[tuple[Table, DataType, Order, Order, bool], list[int]] = {}
+        mapped: dict[Table, set[int]] = {t: set() for t in Table}
         for i, tag in enumerate(device.tags):
-            width = 1 if tag.table.is_bits else tag.type.width
+            width = 1 if tag.table.is_bits or tag.bit is not None else tag.type.width
             size[tag.table] = max(size[tag.table], tag.address + width + 1)
-            groups.setdefault((tag.table, tag.type), []).append(i)
+            mapped[tag.table].update(range(tag.address, tag.address + width))
+            key = (
+                tag.table,
+                tag.type,
+                tag.byte_order or device.byte_order,
+                tag.word_order or device.word_order,
+                tag.bit is not None,
+            )
+            groups.setdefault(key, []).append(i)
         for table in (Table.COIL, Table.DISCRETE_INPUT):
             size[table] = -(-size[table] // 16) * 16
         self.size = size
+        self.mapped = {t: frozenset(a) for t, a in mapped.items()}
+        """Addresses some tag covers; a strict device refuses reads of anything else."""
         self._arrays = {t: np.zeros(size[t], dtype=np.uint16) for t in Table}
+
+        def rollover(i: int) -> float:
+            counter = device.tags[i].counter
+            return counter.rollover if counter and counter.rollover else np.inf
+
         self._groups = [
             _Group(
                 table,
                 dtype,
+                byte_order,
+                word_order,
                 np.array([device.tags[i].address for i in idx], dtype=np.intp),
                 np.array(idx, dtype=np.intp),
                 np.array([device.tags[i].scale for i in idx]),
                 np.array([device.tags[i].offset for i in idx]),
+                np.array([rollover(i) for i in idx]),
+                np.array([device.tags[i].bit for i in idx], dtype=np.intp) if flags else None,
             )
-            for (table, dtype), idx in groups.items()
+            for (table, dtype, byte_order, word_order, flags), idx in groups.items()
         ]
         self.lists: dict[Table, list[int]] = {}
 
     def refresh(self, values: npt.NDArray[np.float64]) -> None:
-        dev = self.device
         for g in self._groups:
             raw = (values[g.value_index] - g.offset) / g.scale
+            raw = np.where(np.isfinite(g.rollover), np.mod(raw, g.rollover), raw)
+            target = self._arrays[g.table]
             if g.table.is_bits:
-                self._arrays[g.table][g.addresses] = raw != 0
+                target[g.addresses] = raw != 0
                 continue
-            regs = encode(raw, g.dtype, dev.byte_order, dev.word_order)
+            if g.bits is not None:  # flags share their status word: clear, then set each
+                np.bitwise_and.at(target, g.addresses, (~(1 << g.bits)).astype(np.uint16))
+                flags = ((raw != 0).astype(np.intp) << g.bits).astype(np.uint16)
+                np.bitwise_or.at(target, g.addresses, flags)
+                continue
+            regs = encode(raw, g.dtype, g.byte_order, g.word_order)
             for j in range(g.dtype.width):
-                self._arrays[g.table][g.addresses + j] = regs[:, j]
+                target[g.addresses + j] = regs[:, j]
         lists = {t: a.tolist() for t, a in self._arrays.items() if not t.is_bits}
         for t in (Table.COIL, Table.DISCRETE_INPUT):
             bits = self._arrays[t].astype(bool)
@@ -106,6 +139,20 @@ class RegisterImage:
         return SimDevice(
             id=self.device.device_id, simdata=(coils, inputs, holding, input_regs), action=action
         )
+
+
+@dataclass
+class DeviceBehaviour:
+    """How a simulated device answers besides its values; tests and scenarios change it live,
+    to play devices that are not the example station's."""
+
+    strict_map: bool = False
+    """Answer exception 02 (illegal data address) to any read that touches an address no tag
+    covers, as many flow computers do."""
+    gateway_unreachable: bool = False
+    """Play a gateway whose device behind it is gone: exception 0B to every request."""
+    exception: ExcCodes | None = None
+    """Answer this exception to every read (04, device failure, for instance)."""
 
 
 class SimulatedDevice:
@@ -125,6 +172,7 @@ class SimulatedDevice:
         self._silent = silent
         self._seen = -1
         self.requests = 0
+        self.behaviour = DeviceBehaviour()
 
     async def action(
         self,
@@ -143,6 +191,9 @@ class SimulatedDevice:
         if set_values is not None:
             return ExcCodes.ILLEGAL_FUNCTION  # the simulated devices are read-only
         self.requests += 1
+        refusal = self._refusal(_TABLE_OF_FC[function_code], address, count)
+        if refusal is not None:
+            return refusal
         self.refresh_if_stale()
         src = self.image.lists[_TABLE_OF_FC[function_code]]
         if _TABLE_OF_FC[function_code].is_bits:
@@ -150,6 +201,18 @@ class SimulatedDevice:
         else:
             off = address - start_address
             registers[off : off + count] = src[off : off + count]
+        return None
+
+    def _refusal(self, table: Table, address: int, count: int) -> ExcCodes | None:
+        b = self.behaviour
+        if b.gateway_unreachable:
+            return ExcCodes.GATEWAY_NO_RESPONSE
+        if b.exception is not None:
+            return b.exception
+        if b.strict_map and not self.image.mapped[table].issuperset(
+            range(address, address + count)
+        ):
+            return ExcCodes.ILLEGAL_ADDRESS
         return None
 
     def refresh_if_stale(self) -> None:

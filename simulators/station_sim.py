@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import numpy as np
 import numpy.typing as npt
 
-from simulators.modbus_server import DeviceServer, SimulatedDevice
+from simulators.modbus_server import DeviceBehaviour, DeviceServer, SimulatedDevice
 from simulators.opcua_server import OpcUaStationServer, VariableInfo
 from simulators.process import GateStationModel
 from station.clock import Clock
@@ -178,6 +178,14 @@ class StationSimulator:
             await s.stop()
         for o in self.opcua:
             await o.stop()
+
+    def behaviour(self, device_id: str) -> DeviceBehaviour:
+        """How a Modbus device answers (strict map, gateway fault, exceptions), live."""
+        for s in self.servers:
+            for d in s.devices:
+                if d.device.id == device_id:
+                    return d.behaviour
+        raise KeyError(device_id)
 
     def endpoints(self) -> dict[str, tuple[str, int]]:
         """TCP address of each Modbus TCP / RTU-over-TCP device (serial ones excluded)."""

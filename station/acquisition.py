@@ -11,10 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from drivers.modbus.client import PointStatus, ReadResult
+from drivers.reading import DevicePoller, PointStatus, ReadResult
 from station.clock import Clock
 from station.config.models import DeviceConfig
-from station.device_drivers import DevicePoller
 from station.samples import Quality, SampleBatch
 
 log = logging.getLogger(__name__)

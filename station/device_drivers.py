@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
 from drivers.modbus.bus import Link, ModbusBus, SerialLink, TcpLink
-from drivers.modbus.client import ModbusEndpoint, ModbusPoller, ReadResult, RegisterPoint
-from drivers.opcua.client import OpcUaNode, OpcUaPoller, OpcUaSecuritySettings, OpcUaSettings
+from drivers.modbus.client import ModbusEndpoint, ModbusPoller, RegisterPoint
+from drivers.opcua.client import OpcUaPoller
+from drivers.opcua.settings import OpcUaNode, OpcUaSecuritySettings, OpcUaSettings
+from drivers.reading import DevicePoller
 from station.config.models import (
     DeviceConfig,
     ModbusDevice,
@@ -16,20 +17,6 @@ from station.config.models import (
     ModbusTcpDevice,
     OpcUaDevice,
 )
-
-
-class DevicePoller(Protocol):
-    """What acquisition needs of a driver, whatever the protocol."""
-
-    @property
-    def connected(self) -> bool: ...
-
-    @property
-    def last_error(self) -> str | None: ...
-
-    async def read(self) -> ReadResult: ...
-
-    async def close(self) -> None: ...
 
 
 def modbus_link(device: ModbusDevice, address: tuple[str, int] | str | None = None) -> Link:
@@ -108,13 +95,24 @@ def opcua_settings(
 def modbus_poller(device: ModbusDevice, bus: ModbusBus) -> ModbusPoller:
     endpoint = ModbusEndpoint(
         device_id=device.device_id,
-        byte_order=device.byte_order,
-        word_order=device.word_order,
         max_gap=device.max_gap,
         max_registers=device.max_registers,
         retries=device.retries,
+        reprobe_s=device.reprobe_s,
     )
-    points = [RegisterPoint(t.table, t.address, t.type, t.scale, t.offset) for t in device.tags]
+    points = [
+        RegisterPoint(
+            t.table,
+            t.address,
+            t.type,
+            t.scale,
+            t.offset,
+            t.byte_order or device.byte_order,
+            t.word_order or device.word_order,
+            t.bit,
+        )
+        for t in device.tags
+    ]
     return ModbusPoller(bus, endpoint, points)
 
 

@@ -79,3 +79,31 @@ def plan_reads(
         if members:
             requests.append(ReadRequest(table, start, end - start, tuple(members)))
     return requests
+
+
+def split_read(request: ReadRequest, points: list[PointAddress]) -> tuple[ReadRequest, ...]:
+    """Cut in two a read the device refused (exception 02/03: it spans a hole in the map).
+
+    The cut goes into the widest gap between the read's points, where a hole most likely is;
+    a read with no gap is halved. Each part covers only its own points, so cutting again
+    ends at reads of one value: those the device still refuses are the values it really does
+    not have. One value (or the bits of one status word) cannot be cut: the answer is ().
+    """
+    members = sorted(request.points, key=lambda i: (points[i].address, i))
+    cuts: list[tuple[int, int, int]] = []  # (gap, -distance from the middle, position)
+    end = -1
+    for k, i in enumerate(members):
+        p = points[i]
+        if k and p.address != points[members[k - 1]].address:
+            cuts.append((max(p.address - end, 0), -abs(2 * k - len(members)), k))
+        end = max(end, p.address + p.width)
+    if not cuts:
+        return ()
+    k = max(cuts)[2]
+    return tuple(_covering(request.table, part, points) for part in (members[:k], members[k:]))
+
+
+def _covering(table: Table, members: list[int], points: list[PointAddress]) -> ReadRequest:
+    start = min(points[i].address for i in members)
+    end = max(points[i].address + points[i].width for i in members)
+    return ReadRequest(table, start, end - start, tuple(members))

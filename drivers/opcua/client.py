@@ -17,52 +17,18 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from asyncua import Client, Node, ua
 from asyncua.common.subscription import DataChangeNotif, Subscription
 
-from drivers.modbus.client import PointStatus, ReadResult
 from drivers.opcua.security import apply_security
+from drivers.opcua.settings import OpcUaSettings
 from drivers.opcua.status import point_status
+from drivers.reading import PointStatus, ReadResult
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class OpcUaNode:
-    node_id: str
-    sampling_interval_s: float | None = None
-    queue_size: int = 1
-    deadband: tuple[Literal["absolute", "percent"], float] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OpcUaSecuritySettings:
-    policy: Literal["None", "Basic256Sha256"] = "None"
-    mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
-    certificate: str | None = None
-    private_key: str | None = None
-    trust_store: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OpcUaSettings:
-    endpoint: str
-    nodes: tuple[OpcUaNode, ...]
-    mode: Literal["subscription", "polling"] = "subscription"
-    publishing_interval_s: float = 1.0
-    sampling_interval_s: float = 1.0
-    timeout_s: float = 4.0
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 10.0
-    node_retry_s: float = 10.0
-    max_nodes_per_read: int | None = None
-    username: str | None = None
-    password: str | None = None
-    security: OpcUaSecuritySettings = field(default_factory=OpcUaSecuritySettings)
 
 
 def as_float(value: Any) -> float:

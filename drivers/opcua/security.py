@@ -8,15 +8,13 @@ with any OPC UA client, and a server presenting another certificate is refused.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from asyncua import Client, ua
 from asyncua.crypto import security_policies, uacrypto
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-if TYPE_CHECKING:
-    from drivers.opcua.client import OpcUaSecuritySettings
+from drivers.opcua.settings import OpcUaSecuritySettings
 
 
 class UntrustedServer(ua.UaError):

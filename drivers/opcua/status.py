@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asyncua import ua
 
-from drivers.modbus.client import PointStatus
+from drivers.reading import PointStatus
 
 # Status codes that mean "this node id is wrong", not "the instrument is broken".
 _CONFIG_ERRORS = {

@@ -82,6 +82,8 @@ def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
             yield ("devices", di, "id"), f"duplicate device id {dev.id!r}"
         devices[dev.id] = di
         used: dict[tuple[str, int], str] = {}
+        bits: dict[tuple[str, int, int], str] = {}
+        bit_words: dict[tuple[str, int], str] = {}
         for ti, tag in enumerate(dev.tags):
             loc: Loc = ("devices", di, "tags", ti)
             if tag.id in tags:
@@ -97,8 +99,21 @@ def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
                 yield (*loc, "type"), f"{tag.table.value} points are bool, not {tag.type.value}"
             if tag.address + width > 65536:
                 yield (*loc, "address"), "value runs past register 65535"
+            if tag.bit is not None:
+                # bits of one status word share its register; each bit belongs to one tag
+                key = (tag.table.value, tag.address, tag.bit)
+                other = bits.get(key) or used.get(key[:2])
+                if other is not None:
+                    yield (
+                        (*loc, "bit"),
+                        f"{tag.table.value} address {tag.address} bit {tag.bit} "
+                        f"already used by {other}",
+                    )
+                bits[key] = tag.id
+                bit_words.setdefault(key[:2], tag.id)
+                continue
             for a in range(tag.address, tag.address + width):
-                other = used.get((tag.table.value, a))
+                other = used.get((tag.table.value, a)) or bit_words.get((tag.table.value, a))
                 if other is not None:
                     yield (
                         (*loc, "address"),
@@ -154,13 +169,23 @@ def _alarm_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
             yield ("alarms",), str(exc)
 
 
+def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> ConfigIssue:
+    """Name the line of the mistake. PyYAML notices an unclosed bracket or quote, or a key
+    without its colon, only where the next token stands (the line after); its context mark
+    is where that construct began, which is the line to fix."""
+    context = exc.context or ""
+    started_there = context.startswith(("while scanning a", "while parsing a flow"))
+    mark = exc.context_mark if started_there and exc.context_mark else exc.problem_mark
+    line = mark.line + 1 if mark else 1
+    what = f"{exc.problem} ({context})" if started_there else exc.problem
+    return ConfigIssue(file, line, "", f"YAML syntax: {what}")
+
+
 def parse_config(text: str, file: str = "<string>") -> StationConfig:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise ConfigError([ConfigIssue(file, line, "", f"YAML syntax: {exc.problem}")]) from None
+        raise ConfigError([_syntax_issue(file, exc)]) from None
     if node is None:
         raise ConfigError([ConfigIssue(file, 1, "", "config is empty")])
     pos = _Positions()

@@ -50,12 +50,22 @@ class StationInfo(Strict):
         return v
 
 
+class Counter(Strict):
+    """A totaliser: history keeps each reading and the quantity delivered per interval,
+    counted across the register's rollover and across a reset of the meter."""
+
+    rollover: float | None = Field(default=None, gt=0)
+    """The register's modulus in raw counts, where the reading wraps to 0 (4294967296 for a
+    uint32); None for a float totaliser that only goes up or is reset."""
+
+
 class TagBase(Strict):
     id: TagId
     name: Text
     unit: str = ""
     range: tuple[float, float] | None = None
     """Instrument span in engineering units; values well outside it are a bad signal."""
+    counter: Counter | None = None
 
     @field_validator("range")
     @classmethod
@@ -71,6 +81,21 @@ class ModbusTag(TagBase):
     type: DataType
     scale: float = 1.0
     offset: float = 0.0
+    byte_order: Order | None = None
+    """This value's byte order; default the device's (flow computers mix orders in one map)."""
+    word_order: Order | None = None
+    bit: int | None = Field(default=None, ge=0, le=15)
+    """A flag in a status word: bit N (0 = least significant) of a holding or input register,
+    read as a bool in the same request as its neighbours."""
+
+    @model_validator(mode="after")
+    def _bit_of_a_register(self) -> ModbusTag:
+        if self.bit is not None:
+            if self.table.is_bits:
+                raise ValueError(f"bit applies to registers, not to {self.table.value} points")
+            if self.type is not DataType.BOOL:
+                raise ValueError("a bit of a register is a bool: set type: bool")
+        return self
 
     @property
     def is_discrete(self) -> bool:
@@ -78,7 +103,8 @@ class ModbusTag(TagBase):
 
     @property
     def address_text(self) -> str:
-        return f"{self.table.value} {self.address}"
+        bit = f".{self.bit}" if self.bit is not None else ""
+        return f"{self.table.value} {self.address}{bit}"
 
 
 class Deadband(Strict):
@@ -123,6 +149,9 @@ class ModbusDeviceBase(DeviceBase):
     word_order: Order = Order.BIG
     max_gap: int = Field(default=10, ge=0, le=124)
     max_registers: int = Field(default=125, ge=1, le=125)
+    reprobe_s: float = Field(default=600, gt=0)
+    """After the device refused a merged read (exception 02) and it was split, how often the
+    merged read is tried again (the device's map may have been fixed)."""
     tags: list[ModbusTag] = Field(min_length=1)
 
 

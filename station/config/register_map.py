@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from station.config.models import ModbusTag, OpcUaDevice, StationConfig
+from station.config.models import ModbusDevice, ModbusTag, OpcUaDevice, StationConfig
 
 PROTOCOL_NAMES = {
     "modbus_tcp": "Modbus TCP",
     "modbus_rtu": "Modbus RTU",
     "modbus_rtu_over_tcp": "Modbus RTU over TCP",
 }
+
+
+def _order(device: ModbusDevice, tag: ModbusTag) -> str:
+    """Byte and word order as letters (ABCD: most significant byte first), for the value's
+    width; blank where order cannot matter (bits, 16-bit values in big byte order)."""
+    if tag.table.is_bits or tag.bit is not None:
+        return ""
+    width = tag.type.width
+    byte = tag.byte_order or device.byte_order
+    word = tag.word_order or device.word_order
+    letters = "ABCDEFGH"[: 2 * width]
+    words = [letters[i : i + 2] for i in range(0, len(letters), 2)]
+    if word.value == "little":
+        words.reverse()
+    if byte.value == "little":
+        words = [w[::-1] for w in words]
+    return "".join(words)
 
 
 def register_map_markdown(cfg: StationConfig) -> str:
@@ -32,14 +49,16 @@ def register_map_markdown(cfg: StationConfig) -> str:
             + (" (low word first)" if d.word_order.value == "little" else "")
             + f", polled every {d.poll_interval_s:g} s.",
             "",
-            "| tag | name | table | address | type | scale | offset | unit |",
-            "|---|---|---|---|---|---|---|---|",
+            "| tag | name | table | address | type | order | scale | offset | unit |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for t in d.tags:
             assert isinstance(t, ModbusTag)
             lines.append(
-                f"| {t.id} | {t.name.en} / {t.name.zh} | {t.table.value} | {t.address} | "
-                f"{t.type.value} | {t.scale:g} | {t.offset:g} | {t.unit} |"
+                f"| {t.id} | {t.name.en} / {t.name.zh} | {t.table.value} | "
+                f"{t.address}{'' if t.bit is None else f' bit {t.bit}'} | {t.type.value}"
+                f"{' counter' if t.counter else ''} | {_order(d, t)} | {t.scale:g} | "
+                f"{t.offset:g} | {t.unit} |"
             )
         lines.append("")
     return "\n".join(lines)

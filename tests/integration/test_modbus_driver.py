@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from drivers.modbus.client import PointStatus
+from drivers.reading import PointStatus
 from simulators.station_sim import StationSimulator
 from station.acquisition import DeviceAcquisition
 from station.clock import WallClock

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.modbus.client import PointStatus
+from drivers.reading import PointStatus
 from simulators.station_sim import StationSimulator, synthetic_value
 from station.clock import ManualClock
 from station.config.loader import load_config

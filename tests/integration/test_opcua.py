@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drivers.modbus.client import PointStatus, ReadResult
 from drivers.opcua.client import OpcUaPoller
 from drivers.opcua.security import make_client_certificate
+from drivers.reading import PointStatus, ReadResult
 from simulators.opcua_server import VariableInfo
 from simulators.station_sim import StationSimulator
 from station.acquisition import DeviceAcquisition

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from drivers.modbus.client import PointStatus
-from drivers.opcua.client import OpcUaNode, OpcUaPoller, OpcUaSettings
+from drivers.opcua.client import OpcUaPoller
+from drivers.opcua.settings import OpcUaNode, OpcUaSettings
+from drivers.reading import PointStatus
 from simulators.opcua_server import unit_id
 from simulators.station_sim import StationSimulator
 from station.clock import ManualClock

@@ -5,7 +5,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from drivers.modbus.client import PointStatus, ReadResult
+from drivers.reading import PointStatus, ReadResult
 from station.acquisition import DeviceAcquisition
 from station.clock import ManualClock, ScaledClock
 from station.config.loader import parse_config

@@ -117,9 +117,73 @@ def test_overlapping_registers_and_duplicate_ids() -> None:
     assert any(line == 17 and "address 1 already used by PT-1" in msg for line, _, msg in got)
 
 
-def test_yaml_syntax_error_has_line() -> None:
-    [(line, field, msg)] = issues_of(GOOD.replace("name: {zh: 站, en: Station}", "name: {zh: 站"))
-    assert line in (3, 4) and field == "" and "YAML" in msg
+@pytest.mark.parametrize(
+    ("broken", "line"),
+    [
+        ("  name: {zh: 站\n", 3),  # unclosed brace: PyYAML notices on the next line
+        ("  name: [站\n", 3),  # unclosed bracket
+        ('  name: "站\n', 3),  # unclosed quote
+        ("  name 站\n", 3),  # key without its colon
+        ("   name: x\n", 3),  # indented too far
+    ],
+)
+def test_yaml_syntax_error_names_the_line_of_the_mistake(broken: str, line: int) -> None:
+    text = GOOD.replace("  name: {zh: 站, en: Station}\n", broken)
+    [(got, field, msg)] = issues_of(text)
+    assert (got, field) == (line, "") and msg.startswith("YAML syntax:"), msg
+
+
+def tag_lines(*tags: str) -> str:
+    return GOOD + "".join(f"      - {t}\n" for t in tags)
+
+
+def test_bits_of_a_status_word_share_it_but_not_a_bit() -> None:
+    ok = tag_lines(
+        "{id: S0, name: {zh: a, en: a}, table: holding, address: 10, type: bool, bit: 0}",
+        "{id: S1, name: {zh: b, en: b}, table: holding, address: 10, type: bool, bit: 1}",
+    )
+    parse_config(ok)
+    got = issues_of(
+        tag_lines(
+            "{id: S0, name: {zh: a, en: a}, table: holding, address: 10, type: bool, bit: 0}",
+            "{id: S1, name: {zh: b, en: b}, table: holding, address: 10, type: bool, bit: 0}",
+            "{id: W, name: {zh: c, en: c}, table: holding, address: 9, type: uint32}",
+        )
+    )
+    assert (15, "devices[0].tags[2].bit", "holding address 10 bit 0 already used by S0") in got
+    assert (16, "devices[0].tags[3].address", "holding address 10 already used by S0") in got
+
+
+def test_bit_needs_a_register_and_type_bool() -> None:
+    got = issues_of(
+        tag_lines(
+            "{id: C, name: {zh: a, en: a}, table: coil, address: 3, type: bool, bit: 2}",
+            "{id: U, name: {zh: b, en: b}, table: input, address: 3, type: uint16, bit: 2}",
+            "{id: B, name: {zh: c, en: c}, table: input, address: 4, type: bool, bit: 16}",
+        )
+    )
+    assert [(line, field) for line, field, _ in got] == [
+        (14, "devices[0].tags[1]"),
+        (15, "devices[0].tags[2]"),
+        (16, "devices[0].tags[3].bit"),
+    ]
+    assert "registers, not to coil" in got[0][2] and "type: bool" in got[1][2]
+
+
+def test_overlap_is_caught_whatever_the_orders() -> None:
+    got = issues_of(
+        tag_lines(
+            "{id: A, name: {zh: a, en: a}, table: holding, address: 1, type: float32,"
+            " word_order: little}",
+            "{id: B, name: {zh: b, en: b}, table: holding, address: 3, type: float64,"
+            " byte_order: little, word_order: big}",
+            "{id: C, name: {zh: c, en: c}, table: holding, address: 6, type: int16}",
+        )
+    )
+    assert [(line, msg) for line, _, msg in got] == [
+        (14, "holding address 1 already used by PT-1"),
+        (16, "holding address 6 already used by B"),
+    ]
 
 
 def test_unknown_time_zone() -> None:
