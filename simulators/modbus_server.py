@@ -110,7 +110,8 @@ class RegisterImage:
     def refresh(self, values: npt.NDArray[np.float64]) -> None:
         for g in self._groups:
             raw = (values[g.value_index] - g.offset) / g.scale
-            raw = np.where(np.isfinite(g.rollover), np.mod(raw, g.rollover), raw)
+            wraps = np.isfinite(g.rollover) & np.isfinite(raw)
+            raw = np.where(wraps, np.mod(raw, g.rollover, where=wraps, out=raw.copy()), raw)
             target = self._arrays[g.table]
             if g.table.is_bits:
                 target[g.addresses] = raw != 0
@@ -153,6 +154,8 @@ class DeviceBehaviour:
     """Play a gateway whose device behind it is gone: exception 0B to every request."""
     exception: ExcCodes | None = None
     """Answer this exception to every read (04, device failure, for instance)."""
+    answer_delay_s: float = 0.0
+    """Take this long to answer, like a slow serial line or an overloaded PLC."""
 
 
 class SimulatedDevice:
@@ -191,6 +194,8 @@ class SimulatedDevice:
         if set_values is not None:
             return ExcCodes.ILLEGAL_FUNCTION  # the simulated devices are read-only
         self.requests += 1
+        if self.behaviour.answer_delay_s:
+            await asyncio.sleep(self.behaviour.answer_delay_s)
         refusal = self._refusal(_TABLE_OF_FC[function_code], address, count)
         if refusal is not None:
             return refusal

@@ -31,8 +31,21 @@ class StationCollector(Collector):
         rt = self.rt
         labels = ["device"]
         polls = CounterMetricFamily(f"{P}_polls", "Polls of a device.", labels=labels)
+        reached = CounterMetricFamily(
+            f"{P}_polls_reached", "Polls the device answered (exceptions included).", labels=labels
+        )
         fails = CounterMetricFamily(
-            f"{P}_poll_failures", "Polls that did not read every value.", labels=labels
+            f"{P}_poll_failures",
+            "Polls that did not reach the device (no link, timeout, gateway exception).",
+            labels=labels,
+        )
+        incomplete = CounterMetricFamily(
+            f"{P}_polls_incomplete",
+            "Answered polls with at least one value not good.",
+            labels=labels,
+        )
+        tag_bad = CounterMetricFamily(
+            f"{P}_tag_bad_polls", "Polls in which a tag was not good.", labels=["device", "tag"]
         )
         over = CounterMetricFamily(
             f"{P}_poll_overruns", "Poll slots skipped because a poll ran late.", labels=labels
@@ -43,18 +56,28 @@ class StationCollector(Collector):
         last = GaugeMetricFamily(
             f"{P}_poll_last_duration_seconds", "Duration of the last poll.", labels=labels
         )
+        rate = GaugeMetricFamily(
+            f"{P}_poll_rate_hertz", "Polls per second achieved (last 20 polls).", labels=labels
+        )
         up = GaugeMetricFamily(
-            f"{P}_device_up", "1 when the device's last poll read everything.", labels=labels
+            f"{P}_device_up",
+            "1 when the device's last poll reached it and read at least one good value.",
+            labels=labels,
         )
         for d in rt.devices:
             s, dev = d.stats, [d.device.id]
             polls.add_metric(dev, s.polls)
+            reached.add_metric(dev, s.polls_reached)
             fails.add_metric(dev, s.failed_polls)
+            incomplete.add_metric(dev, s.incomplete_polls)
+            for i, n in enumerate(s.tag_bad_polls.tolist()):
+                tag_bad.add_metric([d.device.id, d.tags[i]], n)
             over.add_metric(dev, s.overruns)
             duration.add_metric(dev, count_value=s.polls, sum_value=s.poll_seconds_total)
             last.add_metric(dev, s.last_poll_s)
-            up.add_metric(dev, 1.0 if s.polls and s.last_error is None else 0.0)
-        yield from (polls, fails, over, duration, last, up)
+            rate.add_metric(dev, s.poll_rate_hz or 0.0)
+            up.add_metric(dev, 1.0 if s.delivering else 0.0)
+        yield from (polls, reached, fails, incomplete, tag_bad, over, duration, last, rate, up)
 
         yield CounterMetricFamily(
             f"{P}_samples_published",

@@ -99,11 +99,22 @@ class StationRuntime:
         while True:
             now = self.now_ms()
             self.alarms.tick(now)
+            self._watch_overruns(now)
             if self.influx is not None:
                 self._watch_spool(now)
             if self.notification is not None:
                 self.notification.tick(now, self._escalated)
             await self.clock.sleep(1.0)
+
+    def _watch_overruns(self, now_ms: int) -> None:
+        """A device whose polls take longer than its interval skips slots: say so."""
+        for dev in self.devices:
+            s, interval = dev.stats, dev.device.poll_interval_s
+            rate = s.poll_rate_hz
+            cause = f"{rate:.2f} Hz of {1 / interval:.2f} Hz" if rate else f"{s.overruns} skipped"
+            self.alarms.set_internal(
+                f"OVERRUN.{dev.device.id}", s.overrunning(now_ms / 1000, interval), now_ms, cause
+            )
 
     def _watch_spool(self, now_ms: int) -> None:
         """Alarm while InfluxDB is unreachable, and before the spool fills."""

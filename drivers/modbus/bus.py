@@ -69,6 +69,7 @@ class ModbusBus:
         self._backoff = backoff_initial_s
         self._quiet_until = 0.0
         self.last_error: str | None = None
+        self.connect_attempts = 0
 
     @property
     def connected(self) -> bool:
@@ -135,6 +136,7 @@ class ModbusBus:
         if self._monotonic() < self._next_connect:
             return False
         client = self._new_client()
+        self.connect_attempts += 1
         try:
             ok = await asyncio.wait_for(client.connect(), timeout=self.timeout_s * 1.5)
         except (TimeoutError, OSError, ModbusException) as exc:

@@ -31,6 +31,14 @@ from drivers.reading import PointStatus, ReadResult
 log = logging.getLogger(__name__)
 
 
+def failure_text(exc: Exception) -> str:
+    """The reason as an operator can act on it: a refused login or an untrusted certificate
+    by its name, not only as communication loss."""
+    if isinstance(exc, ua.UaStatusCodeError):
+        return f"{ua.StatusCode(exc.code).name}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def as_float(value: Any) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
@@ -47,7 +55,9 @@ class OpcUaPoller:
         self._monotonic = monotonic
         n = len(settings.nodes)
         self._values = np.full(n, np.nan)
-        self._status = np.full(n, PointStatus.NO_RESPONSE, dtype=np.uint8)
+        # until the first session attempt has ended (its timeout included) nothing is known,
+        # and nothing is lost either: no comm-loss alarm at start-up
+        self._status = np.full(n, PointStatus.INITIAL, dtype=np.uint8)
         self._client: Client | None = None
         self._nodes: list[Node] = []
         self._subscription: Subscription | None = None
@@ -74,7 +84,7 @@ class OpcUaPoller:
             )
         if self._ready and self.settings.mode == "polling":
             await self._poll()
-        return ReadResult(self._values.copy(), self._status.copy())
+        return ReadResult(self._values.copy(), self._status.copy(), reached=self._ready)
 
     # -- session supervision ----------------------------------------------------------
     async def _supervise(self) -> None:
@@ -87,7 +97,7 @@ class OpcUaPoller:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure: the session is gone, rebuild it
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = failure_text(exc)
                 log.warning("%s: %s", self.settings.endpoint, self.last_error)
             self._ready = False
             self._status[:] = PointStatus.NO_RESPONSE

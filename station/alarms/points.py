@@ -203,6 +203,19 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 ),
             )
         )
+        points.append(
+            AlarmPoint(
+                id=f"OVERRUN.{d.id}",
+                kind="internal",
+                device=d.id,
+                priority=4,
+                rule="internal",
+                message=Message(
+                    zh=f"{dname.zh if dname else d.id}轮询超时跳周期（{{cause}}）",
+                    en=f"{dname.en if dname else d.id} polls overrun their interval ({{cause}})",
+                ),
+            )
+        )
     for d, tag in station.all_tags():
         points.append(
             AlarmPoint(

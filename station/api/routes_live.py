@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from station.acquisition import DeviceAcquisition
 from station.api.schemas import (
     DeviceHealth,
     HealthOut,
@@ -41,29 +42,41 @@ def split_tags(rt: StationRuntime, tags: list[str] | None) -> list[str] | None:
     return names
 
 
+def device_health(d: DeviceAcquisition, now_s: float) -> DeviceHealth:
+    s = d.stats
+    return DeviceHealth(
+        id=d.device.id,
+        state=s.state,
+        delivering=s.delivering,
+        connected=s.connected,
+        polls=s.polls,
+        polls_reached=s.polls_reached,
+        failed_polls=s.failed_polls,
+        incomplete_polls=s.incomplete_polls,
+        bad_tags={d.tags[i]: int(n) for i, n in enumerate(s.tag_bad_polls.tolist()) if n},
+        tag_errors={d.tags[i]: text for i, text in s.tag_errors.items()},
+        overruns=s.overruns,
+        overrunning=s.overrunning(now_s, d.device.poll_interval_s),
+        poll_interval_s=d.device.poll_interval_s,
+        poll_rate_hz=s.poll_rate_hz,
+        last_poll_s=s.last_poll_s,
+        last_good=from_ms(s.last_good_ms) if s.last_good_ms else None,
+        last_error=s.last_error,
+    )
+
+
 @router.get("/healthz", response_model=HealthOut, tags=["health"])
 def healthz(request: Request) -> HealthOut:
     rt = runtime_of(request)
-    devices = [
-        DeviceHealth(
-            id=d.device.id,
-            connected=d.stats.connected,
-            polls=d.stats.polls,
-            failed_polls=d.stats.failed_polls,
-            overruns=d.stats.overruns,
-            last_poll_s=d.stats.last_poll_s,
-            last_good=from_ms(d.stats.last_good_ms) if d.stats.last_good_ms else None,
-            last_error=d.stats.last_error,
-        )
-        for d in rt.devices
-    ]
+    now_s = rt.clock.now_s()
+    devices = [device_health(d, now_s) for d in rt.devices]
     history = HistoryHealth(
         samples_in=rt.bus.values_published,
         rows_written=rt.history.stats.rows_written,
         pending_batches=rt.history.pending,
         last_error=rt.history.stats.last_error,
     )
-    ok = all(d.last_error is None and d.polls > 0 for d in devices) and history.last_error is None
+    ok = all(d.delivering for d in devices) and history.last_error is None
     return HealthOut(
         status="ok" if ok else "degraded",
         now=utc_datetime(rt.clock),

@@ -77,10 +77,28 @@ class HistoryResponse(BaseModel):
 
 class DeviceHealth(BaseModel):
     id: str
+    state: str
+    """initial (not yet tried), up (answering) or down."""
+    delivering: bool
+    """The last poll reached the device and read at least one good value."""
     connected: bool
     polls: int
+    polls_reached: int
+    """Polls the device answered (an exception answer counts)."""
     failed_polls: int
+    """Polls that did not reach the device (no link, timeout, gateway exception)."""
+    incomplete_polls: int
+    """Answered polls with at least one value not good."""
+    bad_tags: dict[str, int]
+    """Per tag, polls in which it was not good (tags never bad are left out)."""
+    tag_errors: dict[str, str]
+    """Why a tag was bad on the last poll, where the device said (exception and registers)."""
     overruns: int
+    overrunning: bool
+    """A poll slot was skipped within the last ten intervals."""
+    poll_interval_s: float
+    poll_rate_hz: float | None
+    """Polls per second achieved over the last 20 polls."""
     last_poll_s: float
     last_good: datetime | None
     last_error: str | None
@@ -96,7 +114,7 @@ class HistoryHealth(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
-    """ok when every device answers and history writes; degraded otherwise."""
+    """ok when every device delivers and history writes; degraded otherwise."""
     now: datetime
     devices: list[DeviceHealth]
     history: HistoryHealth

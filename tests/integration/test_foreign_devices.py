@@ -8,6 +8,7 @@ so a word-order mistake mirrored in both the simulator and the driver cannot pas
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import AsyncIterator
 
@@ -215,3 +216,60 @@ async def test_device_exception_is_device_error(foreign: StationSimulator) -> No
         assert poller.last_error is not None and "exception 04" in poller.last_error
     finally:
         await poller.close()
+
+
+async def test_exception_answer_and_nan_values_become_their_qualities(
+    foreign_config: StationConfig,
+) -> None:
+    """Through acquisition: an exception answer is device_error, NaN and ±inf are invalid."""
+    from station.acquisition import DeviceAcquisition
+    from station.samples import Quality, SampleBatch
+
+    clock = ManualClock(t=1_764_036_000.0)
+    odd = {**VALUES, "ABCD": float("nan"), "CDAB": float("inf"), "DCBA64": float("-inf")}
+    signals = {tag: (lambda v=v: v) for tag, v in odd.items()}
+    sim = StationSimulator(foreign_config, clock, ports={"FC-X": free_port()}, signals=signals)
+    await sim.start()
+    clock.advance(1)
+    out: list[SampleBatch] = []
+    acq = DeviceAcquisition(
+        device(sim), single_modbus_poller(device(sim), sim.endpoints()["FC-X"]), clock, out.append
+    )
+    try:
+        batch = await acq.poll_once()
+        q = dict(zip(batch.tags, (Quality(x) for x in batch.quality.tolist()), strict=True))
+        assert q["ABCD"] is q["CDAB"] is q["DCBA64"] is Quality.BAD_INVALID
+        assert q["BADC"] is Quality.GOOD
+        sim.behaviour("FC-X").exception = ExcCodes.DEVICE_FAILURE
+        batch = await acq.poll_once()
+        assert set(batch.quality.tolist()) == {Quality.BAD_DEVICE_ERROR}
+        assert acq.stats.polls_reached == 2 and acq.stats.failed_polls == 0
+    finally:
+        await acq.close()
+        await sim.stop()
+
+
+async def test_reconnect_backoff_doubles_to_its_cap() -> None:
+    """Counted in connect attempts on a clock the test moves, not in elapsed wall time."""
+    from drivers.modbus.bus import ModbusBus, TcpLink
+
+    now = [0.0]
+    bus = ModbusBus(
+        TcpLink("127.0.0.1", free_port()),
+        timeout_s=0.5,
+        backoff_initial_s=0.5,
+        backoff_max_s=4.0,
+        monotonic=lambda: now[0],
+    )
+    attempts: list[float] = []
+    while now[0] < 20:
+        before = bus.connect_attempts
+        async with bus.session() as client:
+            assert client is None  # nobody listens
+        if bus.connect_attempts > before:
+            attempts.append(now[0])
+        now[0] = round(now[0] + 0.25, 2)
+    gaps = [round(b - a, 2) for a, b in itertools.pairwise(attempts)]
+    assert gaps[:6] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0], gaps
+    assert set(gaps[3:]) == {4.0}
+    await bus.close()

@@ -304,12 +304,43 @@ async def test_wrong_password_and_unsecured_client_are_refused(
     secure_sim: tuple[StationSimulator, Path, Path, Path],
 ) -> None:
     sim, cert, key, trust = secure_sim
-    for cfg in (secure_cfg(cert, key, trust, password="guess"), plc_only()):
+    for cfg, reason in (
+        (secure_cfg(cert, key, trust, password="guess"), "BadUserAccessDenied"),
+        (plc_only(), ""),
+    ):
         poller = poller_for(cfg, sim)
         try:
-            await poller.read()
+            first = await poller.read()
+            assert (first.status == PointStatus.INITIAL).all() and not first.reached
             await asyncio.sleep(3)
             assert all_lost(await poller.read()) and poller.sessions == 0, poller.last_error
-            assert poller.last_error
+            assert poller.last_error and reason in poller.last_error, poller.last_error
         finally:
             await poller.close()
+
+
+async def test_start_up_is_initial_not_comm_loss(tmp_path: Path) -> None:
+    """The first polls come before the session is up: uncertain/initial, and no COMM alarm."""
+    from station.clock import WallClock
+    from station.runtime import StationRuntime
+
+    cfg = plc_only(poll_interval_s=0.1)
+    clock = WallClock()
+    sim = await start_sim(cfg, clock)
+    rt = StationRuntime(cfg, clock, tmp_path, endpoints=sim.opcua_endpoints())
+    seen: list[set[int]] = []
+    rt.bus.subscribe("test", lambda b: seen.append(set(b.quality.tolist())))
+    await rt.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not (seen and seen[-1] == {Quality.GOOD}):
+            assert time.monotonic() < deadline, seen[-1:]
+            await asyncio.sleep(0.02)
+        assert seen[0] == {Quality.UNCERTAIN_INITIAL}
+        assert not any(Quality.BAD_COMM_LOSS in q for q in seen)
+        await asyncio.sleep(0.3)
+        assert [e.alarm for e in rt.journal.events(event="raised")] == []
+        assert rt.devices[0].stats.failed_polls == 0
+    finally:
+        await rt.stop()
+        await sim.stop()
