@@ -116,7 +116,7 @@ def overview() -> dict[str, Any]:
             "Gas delivered per hour / 每小时供气量 (Nm³)",
             [
                 iq(
-                    'SELECT difference(last("value")) FROM "gate_station" WHERE '
+                    'SELECT non_negative_difference(last("value")) FROM "gate_station" WHERE '
                     "\"tag\" = 'FQ-301S' AND $timeFilter GROUP BY time(1h) fill(none)",
                     "Nm³/h",
                 )
@@ -133,7 +133,7 @@ def overview() -> dict[str, Any]:
             "Gas delivered per day / 每日供气量 (Nm³)",
             [
                 iq(
-                    'SELECT difference(last("value")) FROM "gate_station" WHERE '
+                    'SELECT non_negative_difference(last("value")) FROM "gate_station" WHERE '
                     "\"tag\" = 'FQ-301S' AND $timeFilter GROUP BY time(1d, -8h) fill(none)",
                     "Nm³/d",
                 )

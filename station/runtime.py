@@ -14,7 +14,7 @@ from station.alarms.notify import AlarmNotification, WebhookNotifier
 from station.alarms.points import build_points
 from station.audit import AuditTrail
 from station.clock import Clock
-from station.config.models import DeviceConfig, StationConfig, TagConfig
+from station.config.models import DeviceConfig, ModbusTag, StationConfig, TagConfig
 from station.device_drivers import DriverFactory
 from station.fanout import SampleBus
 from station.history import HistoryStore, HistoryWriter
@@ -25,6 +25,17 @@ from station.records import RecordsStore
 from station.users import UserStore
 
 log = logging.getLogger(__name__)
+
+
+def counter_rollovers(config: StationConfig) -> dict[str, float | None]:
+    """Counter tags and where each wraps in engineering units (the register's modulus × scale)."""
+    out: dict[str, float | None] = {}
+    for _, tag in config.all_tags():
+        if tag.counter is not None:
+            scale = tag.scale if isinstance(tag, ModbusTag) else 1.0
+            rollover = tag.counter.rollover
+            out[tag.id] = None if rollover is None else rollover * abs(scale)
+    return out
 
 
 class StationRuntime:
@@ -48,7 +59,7 @@ class StationRuntime:
             {d.id: 3 * d.poll_interval_s + d.timeout_s * clock.speed for d in config.devices}
         )
         self.history_store = HistoryStore(self.data_dir / "history.sqlite3")
-        self.history = HistoryWriter(self.history_store, config.history)
+        self.history = HistoryWriter(self.history_store, config.history, counter_rollovers(config))
         self.bus.subscribe("live", self.live.accept)
         self.bus.subscribe("history", self.history.accept)
         self.records = RecordsStore(self.data_dir / "records.sqlite3")

@@ -13,6 +13,7 @@ from station.api.routes_live import runtime_of, split_tags
 from station.api.schemas import HistoryResponse, PointOut, SeriesOut
 from station.api.timefmt import from_ms, to_ms
 from station.history import Aggregate
+from station.history.store import COUNTER_AGGREGATES
 from station.samples import Level, Quality
 
 router = APIRouter()
@@ -24,7 +25,10 @@ MAX_RAW_SPAN_MS = 7 * 86_400_000
     "/api/history",
     response_model=HistoryResponse,
     tags=["history"],
-    responses={400: {"description": "bad range or step"}, 404: {"description": "unknown tag"}},
+    responses={
+        400: {"description": "bad range, step or aggregate"},
+        404: {"description": "unknown tag"},
+    },
 )
 async def history(
     request: Request,
@@ -46,6 +50,11 @@ async def history(
         raise HTTPException(400, "end must be after start")
     if step is None and end_ms - start_ms > MAX_RAW_SPAN_MS:
         raise HTTPException(400, "raw history is limited to 7 days per request: give a step")
+    if agg in COUNTER_AGGREGATES:
+        if step is None or step % 60:
+            raise HTTPException(400, f"agg={agg.value} needs a step of whole minutes")
+        if any(rt.tags[n][1].counter is None for n in names):
+            raise HTTPException(400, f"agg={agg.value} applies to counter tags only")
     if step is not None and (end_ms - start_ms) // (step * 1000) > MAX_POINTS:
         raise HTTPException(400, f"more than {MAX_POINTS} buckets: use a larger step")
     data = await run_in_threadpool(

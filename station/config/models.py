@@ -90,6 +90,8 @@ class ModbusTag(TagBase):
 
     @model_validator(mode="after")
     def _bit_of_a_register(self) -> ModbusTag:
+        if self.counter is not None and self.type is DataType.BOOL:
+            raise ValueError("a counter counts: give it a numeric type, not bool")
         if self.bit is not None:
             if self.table.is_bits:
                 raise ValueError(f"bit applies to registers, not to {self.table.value} points")

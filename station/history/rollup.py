@@ -1,4 +1,5 @@
-"""Rollups (min, max, sum, count, last per tag and bucket) accumulated as data arrives.
+"""Rollups (min, max, sum, count, last per tag and bucket; for counters also the quantity
+delivered and the resets seen) accumulated as data arrives.
 
 Partial buckets are flushed as they are and merged in the store by upsert, so a flush
 every few seconds, a restart mid-bucket or a late batch all give the same totals.
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-RollupRow = tuple[int, int, float, float, float, int, float, int]
-"""(tag id, bucket start ms, min, max, sum, count, last, last ts ms)"""
+RollupRow = tuple[int, int, float, float, float, int, float, int, float, int]
+"""(tag id, bucket start ms, min, max, sum, count, last, last ts ms, delta, resets)"""
 
 
 @dataclass
@@ -24,6 +25,8 @@ class _Bucket:
     count: npt.NDArray[np.int64] = field(init=False)
     last: npt.NDArray[np.float64] = field(init=False)
     last_ts: npt.NDArray[np.int64] = field(init=False)
+    delta: npt.NDArray[np.float64] = field(init=False)
+    resets: npt.NDArray[np.int64] = field(init=False)
 
     def __post_init__(self) -> None:
         self.min = np.full(self.size, np.inf)
@@ -32,6 +35,8 @@ class _Bucket:
         self.count = np.zeros(self.size, dtype=np.int64)
         self.last = np.full(self.size, np.nan)
         self.last_ts = np.full(self.size, -1, dtype=np.int64)
+        self.delta = np.zeros(self.size)
+        self.resets = np.zeros(self.size, dtype=np.int64)
 
     def grow(self, size: int) -> None:
         extra = size - self.size
@@ -41,6 +46,8 @@ class _Bucket:
         self.count = np.concatenate([self.count, np.zeros(extra, dtype=np.int64)])
         self.last = np.concatenate([self.last, np.full(extra, np.nan)])
         self.last_ts = np.concatenate([self.last_ts, np.full(extra, -1, dtype=np.int64)])
+        self.delta = np.concatenate([self.delta, np.zeros(extra)])
+        self.resets = np.concatenate([self.resets, np.zeros(extra, dtype=np.int64)])
         self.size = size
 
 
@@ -56,6 +63,30 @@ class RollupAccumulator:
         """Add good values of one instant; `tag_ids` are unique within the call."""
         if len(tag_ids) == 0:
             return
+        b = self._bucket(tag_ids, ts_ms)
+        b.min[tag_ids] = np.minimum(b.min[tag_ids], values)
+        b.max[tag_ids] = np.maximum(b.max[tag_ids], values)
+        b.sum[tag_ids] += values
+        b.count[tag_ids] += 1
+        newer = ts_ms >= b.last_ts[tag_ids]
+        b.last[tag_ids[newer]] = values[newer]
+        b.last_ts[tag_ids[newer]] = ts_ms
+
+    def add_increments(
+        self,
+        tag_ids: npt.NDArray[np.intp],
+        ts_ms: int,
+        deltas: npt.NDArray[np.float64],
+        resets: npt.NDArray[np.int64],
+    ) -> None:
+        """Counter increments of one instant, in the bucket of the reading that ends them."""
+        if len(tag_ids) == 0:
+            return
+        b = self._bucket(tag_ids, ts_ms)
+        b.delta[tag_ids] += deltas
+        b.resets[tag_ids] += resets
+
+    def _bucket(self, tag_ids: npt.NDArray[np.intp], ts_ms: int) -> _Bucket:
         top = int(tag_ids.max()) + 1
         if top > self._size:
             self._size = max(top, self._size * 2)
@@ -64,14 +95,7 @@ class RollupAccumulator:
         start = ts_ms - ts_ms % self.bucket_ms
         if start not in self._buckets:
             self._buckets[start] = _Bucket(self._size)
-        b = self._buckets[start]
-        b.min[tag_ids] = np.minimum(b.min[tag_ids], values)
-        b.max[tag_ids] = np.maximum(b.max[tag_ids], values)
-        b.sum[tag_ids] += values
-        b.count[tag_ids] += 1
-        newer = ts_ms >= b.last_ts[tag_ids]
-        b.last[tag_ids[newer]] = values[newer]
-        b.last_ts[tag_ids[newer]] = ts_ms
+        return self._buckets[start]
 
     def drain(self) -> list[RollupRow]:
         rows: list[RollupRow] = []
@@ -87,6 +111,8 @@ class RollupAccumulator:
                     b.count[ids].tolist(),
                     b.last[ids].tolist(),
                     b.last_ts[ids].tolist(),
+                    b.delta[ids].tolist(),
+                    b.resets[ids].tolist(),
                     strict=True,
                 )
             )

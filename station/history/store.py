@@ -16,7 +16,7 @@ from station.history.rollup import RollupRow
 
 ROLLUPS = {"rollup_1m": 60_000, "rollup_1h": 3_600_000}
 
-_SCHEMA = """
+_BASE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS samples (
     tag INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, quality INTEGER NOT NULL,
@@ -30,6 +30,29 @@ CREATE TABLE IF NOT EXISTS {name} (
 """
     for name in ROLLUPS
 )
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema (files made before schemas were numbered have it, at version 0)
+    _BASE_SCHEMA,
+    # 2: counters: the quantity delivered per bucket, across rollover and reset
+    "".join(
+        f"ALTER TABLE {name} ADD COLUMN delta REAL NOT NULL DEFAULT 0;"
+        f"ALTER TABLE {name} ADD COLUMN resets INTEGER NOT NULL DEFAULT 0;"
+        for name in ROLLUPS
+    ),
+)
+"""Numbered schema changes; a file at PRAGMA user_version N gets those after N, in order."""
+
+
+def migrate(conn: sqlite3.Connection, migrations: tuple[str, ...]) -> int:
+    """Bring a file up to the newest schema, each step in its own transaction."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(migrations):
+        raise RuntimeError(
+            f"schema version {version} is newer than this program knows ({len(migrations)})"
+        )
+    for number, script in enumerate(migrations[version:], start=version + 1):
+        conn.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
+    return len(migrations)
 
 
 class Aggregate(StrEnum):
@@ -38,6 +61,10 @@ class Aggregate(StrEnum):
     MAX = "max"
     LAST = "last"
     COUNT = "count"
+    DELTA = "delta"
+    """Counters: the quantity delivered in each bucket, across rollover and reset."""
+    RESETS = "resets"
+    """Counters: how many resets of the meter each bucket saw."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +81,11 @@ class HistoryStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as conn:
-            conn.executescript(_SCHEMA)
+        conn = self.connect()
+        try:
+            migrate(conn, MIGRATIONS)
+        finally:
+            conn.close()
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
@@ -75,16 +105,25 @@ class HistoryStore:
         conn.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?)", rows)
 
     @staticmethod
+    def last_good_value(conn: sqlite3.Connection, tag_id: int) -> float | None:
+        row = conn.execute(
+            "SELECT value FROM samples WHERE tag = ? AND quality = 0 ORDER BY ts DESC LIMIT 1",
+            (tag_id,),
+        ).fetchone()
+        return None if row is None else float(row[0])
+
+    @staticmethod
     def merge_rollup(conn: sqlite3.Connection, table: str, rows: list[RollupRow]) -> None:
         if table not in ROLLUPS:
             raise ValueError(table)
         conn.executemany(
-            f"""INSERT INTO {table} VALUES (?,?,?,?,?,?,?,?)
+            f"""INSERT INTO {table} VALUES (?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(tag, ts) DO UPDATE SET
               min = min(min, excluded.min), max = max(max, excluded.max),
               sum = sum + excluded.sum, count = count + excluded.count,
               last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
-              last_ts = max(last_ts, excluded.last_ts)""",
+              last_ts = max(last_ts, excluded.last_ts),
+              delta = delta + excluded.delta, resets = resets + excluded.resets""",
             rows,
         )
 
@@ -153,6 +192,9 @@ class HistoryStore:
         return out
 
 
+COUNTER_AGGREGATES = (Aggregate.DELTA, Aggregate.RESETS)
+
+
 def _aggregate_sql(step_s: int, aggregate: Aggregate) -> str:
     step_ms = step_s * 1000
     source = next(
@@ -161,6 +203,8 @@ def _aggregate_sql(step_s: int, aggregate: Aggregate) -> str:
     )
     bucket = "(ts / :step) * :step"
     where = "WHERE tag = :tag AND ts >= :start AND ts < :end"
+    if source is None and aggregate in COUNTER_AGGREGATES:
+        raise ValueError(f"{aggregate.value} needs a step of whole minutes")
     if source is None:
         good = f"FROM samples {where} AND quality = 0"
         if aggregate is Aggregate.LAST:
@@ -186,5 +230,7 @@ def _aggregate_sql(step_s: int, aggregate: Aggregate) -> str:
         Aggregate.MIN: "min(min)",
         Aggregate.MAX: "max(max)",
         Aggregate.COUNT: "sum(count)",
+        Aggregate.DELTA: "sum(delta)",
+        Aggregate.RESETS: "sum(resets)",
     }[aggregate]
     return f"SELECT {bucket} AS b, {expr} {rows} GROUP BY b ORDER BY b LIMIT :limit"

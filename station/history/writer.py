@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from station.config.models import HistoryConfig
+from station.history.counters import CounterTracker
 from station.history.rollup import RollupAccumulator
 from station.history.store import ROLLUPS, HistoryStore
 from station.samples import Quality, SampleBatch
@@ -26,13 +27,23 @@ class WriterStats:
     rows_written: int = 0
     batches_written: int = 0
     transactions: int = 0
+    counter_resets: int = 0
+    counter_rollovers: int = 0
     last_error: str | None = None
 
 
 class HistoryWriter:
-    def __init__(self, store: HistoryStore, config: HistoryConfig) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        config: HistoryConfig,
+        counters: dict[str, float | None] | None = None,
+    ) -> None:
+        """`counters`: totaliser tags and where each wraps (engineering units, None: never)."""
         self.store = store
         self.config = config
+        self.counters = dict(counters or {})
+        self._tracker = CounterTracker()
         self._queue: queue.SimpleQueue[SampleBatch | None] = queue.SimpleQueue()
         self._rollups = {name: RollupAccumulator(ms) for name, ms in ROLLUPS.items()}
         self._ids: dict[tuple[str, ...], npt.NDArray[np.intp]] = {}
@@ -110,18 +121,35 @@ class HistoryWriter:
         for b in batches:
             ids = self._ids.get(b.tags)
             if ids is None:
-                ids = self._ids[b.tags] = np.array(self.store.tag_ids(conn, b.tags), dtype=np.intp)
+                ids = self._ids[b.tags] = self._resolve(conn, b.tags)
             self.store.insert_raw(
                 conn,
                 list(zip(ids.tolist(), repeat(b.ts_ms), b.values.tolist(), b.quality.tolist())),
             )
             good = b.quality == Quality.GOOD
+            counting = good & self._tracker.counters_among(ids)
+            inc = self._tracker.update(ids[counting], b.values[counting])
+            self.stats.counter_resets += int(inc.resets.sum())
+            self.stats.counter_rollovers += int(inc.rollovers.sum())
             for acc in self._rollups.values():
                 acc.add(ids[good], b.ts_ms, b.values[good])
+                acc.add_increments(inc.tag_ids, b.ts_ms, inc.deltas, inc.resets)
             self.stats.rows_written += len(b)
             newest = b.ts_ms if newest is None else max(newest, b.ts_ms)
         self.stats.batches_written += len(batches)
         return newest
+
+    def _resolve(self, conn: sqlite3.Connection, tags: tuple[str, ...]) -> npt.NDArray[np.intp]:
+        """Tag ids of a batch layout; counters among them start from their last stored reading."""
+        ids = self.store.tag_ids(conn, tags)
+        for name, tag_id in zip(tags, ids, strict=True):
+            if (
+                name in self.counters
+                and not self._tracker.counters_among(np.array([tag_id], dtype=np.intp)).any()
+            ):
+                last = self.store.last_good_value(conn, tag_id)
+                self._tracker.register(tag_id, self.counters[name], last)
+        return np.array(ids, dtype=np.intp)
 
     def _maintain(self, conn: sqlite3.Connection, newest_ms: int, final: bool) -> None:
         """Rollup flushes and retention, timed by sample time so they follow the station clock."""

@@ -7,6 +7,7 @@ import pytest
 
 from station.config.models import HistoryConfig
 from station.history import Aggregate, HistoryStore, HistoryWriter
+from station.history.store import MIGRATIONS
 from station.samples import Quality, SampleBatch
 
 T0 = 1_764_000_000_000 - 1_764_000_000_000 % 3_600_000  # an hour boundary, in ms
@@ -153,3 +154,50 @@ def test_export_csv_and_parquet_match_the_store(tmp_path: Path) -> None:
         text=True,
     )
     assert "4 rows" in hourly.stdout  # 2 tags × 2 hours, from the hourly rollup
+
+
+def test_a_file_from_before_numbered_schemas_is_upgraded_keeping_every_row(
+    tmp_path: Path,
+) -> None:
+    """The history file as the first release wrote it (user_version 0, no counter columns)."""
+    import sqlite3
+
+    path = tmp_path / "history.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE samples (tag INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL,
+            quality INTEGER NOT NULL, PRIMARY KEY (tag, ts)) WITHOUT ROWID;
+        CREATE TABLE rollup_1m (tag INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL,
+            sum REAL, count INTEGER NOT NULL, last REAL, last_ts INTEGER NOT NULL,
+            PRIMARY KEY (tag, ts)) WITHOUT ROWID;
+        CREATE TABLE rollup_1h (tag INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, max REAL,
+            sum REAL, count INTEGER NOT NULL, last REAL, last_ts INTEGER NOT NULL,
+            PRIMARY KEY (tag, ts)) WITHOUT ROWID;
+        INSERT INTO tags VALUES (1, 'PT-301');
+        INSERT INTO samples VALUES (1, 60000, 0.35, 0), (1, 61000, 0.36, 0);
+        INSERT INTO rollup_1m VALUES (1, 60000, 0.35, 0.36, 0.71, 2, 0.36, 61000);
+    """)
+    old.commit()
+    old.close()
+    store = HistoryStore(path)
+    with store.connect() as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("SELECT * FROM rollup_1m").fetchall() == [
+            (1, 60000, 0.35, 0.36, 0.71, 2, 0.36, 61000, 0.0, 0)
+        ]
+    assert store.count_raw("PT-301") == 2
+    mean = store.query(["PT-301"], 0, 120_000, 60, Aggregate.MEAN)["PT-301"]
+    assert [p.value for p in mean] == [pytest.approx(0.355)]
+    HistoryStore(path)  # opening again changes nothing
+
+
+def test_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="newer than this program"):
+        HistoryStore(path)

@@ -1,0 +1,81 @@
+"""Totaliser readings to delivered quantity: increments that survive rollover and reset.
+
+A uint32 totaliser wraps from 4,294,967,295 to 0; a meter can be reset to 0 by hand. The
+difference of two readings is then hugely negative, and a mean or a plain difference over
+them means nothing. Each new good reading of a counter tag is turned here into the quantity
+delivered since the previous good one (across any gap in between): a drop that a wrap
+explains is a rollover, any other drop is a reset, counted from 0 and flagged. Never
+negative. Pure computation: the history writer feeds it and stores what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+RELATIVE_JITTER = 1e-9
+"""A drop smaller than this share of the reading is rounding in the device, not a reset."""
+
+
+@dataclass(frozen=True, slots=True)
+class Increments:
+    tag_ids: npt.NDArray[np.intp]
+    deltas: FloatArray
+    resets: IntArray
+    rollovers: IntArray
+
+
+class CounterTracker:
+    """The last good reading of each counter tag, and the increments since."""
+
+    def __init__(self) -> None:
+        self._is_counter = np.zeros(0, dtype=bool)
+        self._rollover = np.zeros(0)
+        self._last = np.zeros(0)
+
+    def register(self, tag_id: int, rollover: float | None, last: float | None) -> None:
+        """A counter tag, with where it wraps (engineering units) and its last stored reading:
+        what was delivered while the service was down still counts after a restart."""
+        if tag_id >= len(self._is_counter):
+            extra = tag_id + 1 - len(self._is_counter)
+            self._is_counter = np.concatenate([self._is_counter, np.zeros(extra, dtype=bool)])
+            self._rollover = np.concatenate([self._rollover, np.full(extra, np.inf)])
+            self._last = np.concatenate([self._last, np.full(extra, np.nan)])
+        self._is_counter[tag_id] = True
+        self._rollover[tag_id] = np.inf if rollover is None else rollover
+        self._last[tag_id] = np.nan if last is None else last
+
+    def counters_among(self, tag_ids: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        inside = tag_ids < len(self._is_counter)
+        out = np.zeros(len(tag_ids), dtype=bool)
+        out[inside] = self._is_counter[tag_ids[inside]]
+        return out
+
+    def update(self, tag_ids: npt.NDArray[np.intp], readings: FloatArray) -> Increments:
+        """Good readings of counter tags (unique ids, one instant) to increments."""
+        last = self._last[tag_ids]
+        rollover = self._rollover[tag_ids]
+        delta = readings - last
+        known = ~np.isnan(last)
+        jitter = (delta < 0) & (-delta <= RELATIVE_JITTER * np.maximum(np.abs(last), 1.0))
+        dropped = known & (delta < 0) & ~jitter
+        wrapped = readings + rollover - last
+        # a wrap explains the drop when the register wrapped less than once: the counted
+        # quantity across it is then below half the modulus
+        rolled = dropped & np.isfinite(rollover) & (wrapped >= 0) & (wrapped < rollover / 2)
+        reset = dropped & ~rolled
+        delta = np.where(rolled, wrapped, delta)
+        delta = np.where(reset, readings, delta)  # counted from 0 since the reset
+        delta = np.where(known & ~jitter, delta, 0.0)
+        self._last[tag_ids] = np.where(jitter, last, readings)
+        return Increments(
+            tag_ids,
+            np.maximum(delta, 0.0),
+            reset.astype(np.int64),
+            rolled.astype(np.int64),
+        )
