@@ -39,8 +39,11 @@ class PointChange:
 
     index: int
     ts_ms: int
+    """The source's time (OPC UA SourceTimestamp, else ServerTimestamp, else received_ms)."""
     value: float
     status: PointStatus
+    received_ms: int
+    """When the driver got it, on the service's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,9 @@ class ReadResult:
     """For sources that report by exception (OPC UA subscriptions): every value reported
     since the previous read, in arrival order, with its source time. None for polled
     sources, whose values all stand at the poll time."""
+    clock_offset_s: float | None = None
+    """How far the source's clock is ahead of the service's (median over recent values,
+    publishing delay included); None where the source sends no timestamps."""
     errors: dict[int, str] = field(default_factory=dict)
     """Why a point is bad, where the driver knows more than its status (point index → text)."""
 

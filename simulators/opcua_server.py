@@ -8,7 +8,7 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asyncua import Node, Server, ua
@@ -100,8 +100,11 @@ class OpcUaStationServer:
         pki_dir: Path | None = None,
         users: dict[str, str] | None = None,
         secure_only: bool = False,
+        clock_offset_s: float = 0.0,
     ) -> None:
         self.variables = variables
+        self.clock_offset_s = clock_offset_s
+        """A PLC whose clock is wrong: its source timestamps are off by this much."""
         self._values = values
         self._broken = broken
         self.host, self.port = host, port
@@ -226,6 +229,7 @@ class OpcUaStationServer:
         values = self._values()
         broken = self._broken()
         stamp = datetime.fromtimestamp(ts, tz=UTC) if ts is not None else datetime.now(UTC)
+        stamp += timedelta(seconds=self.clock_offset_s)
         for v in self.variables:
             node = self.nodes[v.tag]
             raw = values.get(v.tag, 0.0)

@@ -61,6 +61,8 @@ class StationSimulator:
     """Where the OPC UA server keeps its certificate; None serves OPC UA without security."""
     opcua_users: dict[str, str] | None = None
     opcua_secure_only: bool = False
+    opcua_clock_offset_s: float = 0.0
+    """The OPC UA server's clock is off by this much (its source timestamps are)."""
 
     def __post_init__(self) -> None:
         self.model = GateStationModel(
@@ -139,6 +141,7 @@ class StationSimulator:
             pki_dir=self.pki_dir,
             users=self.opcua_users,
             secure_only=self.opcua_secure_only,
+            clock_offset_s=self.opcua_clock_offset_s,
         )
 
     @property

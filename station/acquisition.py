@@ -32,6 +32,8 @@ _STATUS_QUALITY = np.array(
     ],
     dtype=np.uint8,
 )
+_NO_VALUES = np.zeros(0, dtype=np.float64)
+_NO_QUALITY = np.zeros(0, dtype=np.uint8)
 # A 4–20 mA loop below 3.8 mA or above 20.5 mA is a broken signal (NAMUR NE 43).
 _UNDER_RANGE = (4.0 - 3.8) / 16
 _OVER_RANGE = (20.5 - 20.0) / 16
@@ -69,6 +71,10 @@ class DeviceStats:
     last_good_ms: int | None = None
     last_error: str | None = None
     connected: bool = False
+    clock_offset_s: float | None = None
+    """How far the device's clock is ahead of the service's (sources with timestamps)."""
+    clock_suspect: bool = False
+    """Off by more than the device's max_clock_offset_s: its timestamps are not used."""
     delivering: bool = False
     """The last poll reached the device and read at least one good value."""
     state: str = "initial"
@@ -120,19 +126,50 @@ class DeviceAcquisition:
         self.tags = tuple(t.id for t in device.tags)
         self._lo, self._hi = signal_limits(device)
         self._last = np.full(len(self.tags), np.nan)
+        self._all = np.arange(len(self.tags), dtype=np.intp)
         self.stats = DeviceStats(tags=len(self.tags))
         self._started = 0.0
 
     def judge(self, ts_ms: int, result: ReadResult) -> SampleBatch:
         """Quality per value; a value that is not good keeps the last good one beside it."""
-        quality = _STATUS_QUALITY[result.status]
-        ok = result.status == PointStatus.OK
-        out_of_range = ok & ((result.values < self._lo) | (result.values > self._hi))
+        return self._judge(ts_ms, self._all, result.values, result.status)
+
+    def _judge(
+        self,
+        ts_ms: int,
+        idx: npt.NDArray[np.intp],
+        values: npt.NDArray[np.float64],
+        status: npt.NDArray[np.uint8],
+    ) -> SampleBatch:
+        quality = _STATUS_QUALITY[status]
+        ok = status == PointStatus.OK
+        out_of_range = ok & ((values < self._lo[idx]) | (values > self._hi[idx]))
         quality[out_of_range] = Quality.BAD_OUT_OF_RANGE
-        shown = ok | (result.status == PointStatus.SOURCE_UNCERTAIN)
-        values = np.where(shown, result.values, self._last)
-        self._last = np.where(ok & ~out_of_range, result.values, self._last)
-        return SampleBatch(self.device.id, ts_ms, self.tags, values, quality)
+        shown = ok | (status == PointStatus.SOURCE_UNCERTAIN)
+        last = self._last[idx]
+        self._last[idx] = np.where(ok & ~out_of_range, values, last)
+        tags = self.tags if len(idx) == len(self.tags) else tuple(self.tags[i] for i in idx)
+        return SampleBatch(self.device.id, ts_ms, tags, np.where(shown, values, last), quality)
+
+    def _change_batches(self, result: ReadResult) -> list[SampleBatch]:
+        """Values reported by exception, each at its source time: one batch per instant."""
+        assert result.changes is not None
+        offset = result.clock_offset_s
+        trust_source = offset is None or abs(offset) <= self.device.max_clock_offset_s
+        instants: dict[int, dict[int, tuple[float, int]]] = {}
+        for c in result.changes:
+            ts = c.ts_ms if trust_source else c.received_ms
+            instants.setdefault(ts, {})[c.index] = (c.value, int(c.status))
+        batches = []
+        for ts in sorted(instants):
+            points = instants[ts]
+            idx = np.fromiter(points, dtype=np.intp, count=len(points))
+            order = np.argsort(idx)
+            idx = idx[order]
+            vals = np.array([points[i][0] for i in idx.tolist()], dtype=np.float64)
+            stat = np.array([points[i][1] for i in idx.tolist()], dtype=np.uint8)
+            batches.append(self._judge(ts, idx, vals, stat))
+        return batches
 
     async def poll_once(self) -> SampleBatch:
         now_s = self.clock.now_s()
@@ -140,9 +177,16 @@ class DeviceAcquisition:
         self._started = self._wall()
         result = await self.poller.read()
         self._account(now_s, ts_ms, result)
-        batch = self.judge(ts_ms, result)
-        self.publish(batch)
-        return batch
+        if result.changes is None:
+            batch = self.judge(ts_ms, result)
+            self.publish(batch)
+            return batch
+        for batch in self._change_batches(result):
+            self.publish(batch)
+        # an empty batch at poll time: the device was heard, though nothing changed
+        heartbeat = SampleBatch(self.device.id, ts_ms, (), _NO_VALUES, _NO_QUALITY)
+        self.publish(heartbeat)
+        return heartbeat
 
     def _account(self, now_s: float, ts_ms: int, result: ReadResult) -> None:
         s = self.stats
@@ -151,6 +195,11 @@ class DeviceAcquisition:
         s.polls += 1
         s.poll_times.append(now_s)
         s.connected = self.poller.connected
+        s.clock_offset_s = result.clock_offset_s
+        s.clock_suspect = (
+            result.clock_offset_s is not None
+            and abs(result.clock_offset_s) > self.device.max_clock_offset_s
+        )
         initial = bool((result.status == PointStatus.INITIAL).all())
         if result.reached and not initial:
             s.polls_reached += 1

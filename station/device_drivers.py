@@ -9,6 +9,7 @@ from drivers.modbus.client import ModbusEndpoint, ModbusPoller, RegisterPoint
 from drivers.opcua.client import OpcUaPoller
 from drivers.opcua.settings import OpcUaNode, OpcUaSecuritySettings, OpcUaSettings
 from drivers.reading import DevicePoller
+from station.clock import Clock, WallClock, now_ms
 from station.config.models import (
     DeviceConfig,
     ModbusDevice,
@@ -38,8 +39,13 @@ def modbus_link(device: ModbusDevice, address: tuple[str, int] | str | None = No
 class DriverFactory:
     """Creates pollers; devices on the same link share one bus (and its lock)."""
 
-    def __init__(self, overrides: Mapping[str, tuple[str, int] | str] | None = None) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[str, tuple[str, int] | str] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.overrides = dict(overrides or {})
+        self.clock = clock or WallClock()
         self.buses: dict[Link, ModbusBus] = {}
 
     def bus_for(self, device: ModbusDevice) -> ModbusBus:
@@ -57,7 +63,10 @@ class DriverFactory:
         if isinstance(device, ModbusTcpDevice | ModbusRtuOverTcpDevice | ModbusRtuDevice):
             return modbus_poller(device, self.bus_for(device))
         if isinstance(device, OpcUaDevice):
-            return OpcUaPoller(opcua_settings(device, self.overrides.get(device.id)))
+            return OpcUaPoller(
+                opcua_settings(device, self.overrides.get(device.id)),
+                now_ms=lambda: now_ms(self.clock),
+            )
         raise TypeError(f"no driver for {device!r}")
 
 

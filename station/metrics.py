@@ -64,9 +64,16 @@ class StationCollector(Collector):
             "1 when the device's last poll reached it and read at least one good value.",
             labels=labels,
         )
+        offset = GaugeMetricFamily(
+            f"{P}_device_clock_offset_seconds",
+            "How far a device's clock is ahead of the service's (devices that stamp values).",
+            labels=labels,
+        )
         for d in rt.devices:
             s, dev = d.stats, [d.device.id]
             polls.add_metric(dev, s.polls)
+            if s.clock_offset_s is not None:
+                offset.add_metric(dev, s.clock_offset_s)
             reached.add_metric(dev, s.polls_reached)
             fails.add_metric(dev, s.failed_polls)
             incomplete.add_metric(dev, s.incomplete_polls)
@@ -78,6 +85,7 @@ class StationCollector(Collector):
             rate.add_metric(dev, s.poll_rate_hz or 0.0)
             up.add_metric(dev, 1.0 if s.delivering else 0.0)
         yield from (polls, reached, fails, incomplete, tag_bad, over, duration, last, rate, up)
+        yield offset
 
         yield CounterMetricFamily(
             f"{P}_samples_published",

@@ -56,7 +56,8 @@ class StationRuntime:
         }
         self.bus = SampleBus()
         self.live = LiveCache(
-            {d.id: 3 * d.poll_interval_s + d.timeout_s * clock.speed for d in config.devices}
+            {d.id: 3 * d.poll_interval_s + d.timeout_s * clock.speed for d in config.devices},
+            {d.id: tuple(t.id for t in d.tags) for d in config.devices},
         )
         self.history_store = HistoryStore(self.data_dir / "history.sqlite3")
         self.history = HistoryWriter(self.history_store, config.history, counter_rollovers(config))
@@ -95,7 +96,7 @@ class StationRuntime:
                 config.station.id,
             )
             self.alarms.listeners.append(self.notification.on_event)
-        self.drivers = DriverFactory(endpoints)
+        self.drivers = DriverFactory(endpoints, clock)
         self.devices = [
             DeviceAcquisition(d, self.drivers.poller(d), clock, self.bus.publish)
             for d in config.devices
@@ -110,15 +111,16 @@ class StationRuntime:
         while True:
             now = self.now_ms()
             self.alarms.tick(now)
-            self._watch_overruns(now)
+            self._watch_devices(now)
             if self.influx is not None:
                 self._watch_spool(now)
             if self.notification is not None:
                 self.notification.tick(now, self._escalated)
             await self.clock.sleep(1.0)
 
-    def _watch_overruns(self, now_ms: int) -> None:
-        """A device whose polls take longer than its interval skips slots: say so."""
+    def _watch_devices(self, now_ms: int) -> None:
+        """A device whose polls take longer than its interval skips slots, or whose clock is
+        off: say so."""
         for dev in self.devices:
             s, interval = dev.stats, dev.device.poll_interval_s
             rate = s.poll_rate_hz
@@ -126,6 +128,10 @@ class StationRuntime:
             self.alarms.set_internal(
                 f"OVERRUN.{dev.device.id}", s.overrunning(now_ms / 1000, interval), now_ms, cause
             )
+            if s.clock_offset_s is not None:
+                self.alarms.set_internal(
+                    f"CLOCK.{dev.device.id}", s.clock_suspect, now_ms, f"{s.clock_offset_s:+.1f} s"
+                )
 
     def _watch_spool(self, now_ms: int) -> None:
         """Alarm while InfluxDB is unreachable, and before the spool fills."""

@@ -16,7 +16,9 @@ import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -26,9 +28,11 @@ from asyncua.common.subscription import DataChangeNotif, Subscription
 from drivers.opcua.security import apply_security
 from drivers.opcua.settings import OpcUaSettings
 from drivers.opcua.status import point_status
-from drivers.reading import PointStatus, ReadResult
+from drivers.reading import PointChange, PointStatus, ReadResult
 
 log = logging.getLogger(__name__)
+_OFFSET_WINDOW = 200
+"""Recent values over which the source clock's offset is taken (median)."""
 
 
 def failure_text(exc: Exception) -> str:
@@ -49,10 +53,19 @@ def as_float(value: Any) -> float:
 
 class OpcUaPoller:
     def __init__(
-        self, settings: OpcUaSettings, monotonic: Callable[[], float] = time.monotonic
+        self,
+        settings: OpcUaSettings,
+        monotonic: Callable[[], float] = time.monotonic,
+        now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
     ) -> None:
+        """`now_ms` is the service's clock: received times and status changes the driver
+        concludes itself (a lost session) are stamped with it."""
         self.settings = settings
         self._monotonic = monotonic
+        self._now_ms = now_ms
+        self._changes: list[PointChange] = []
+        self._offsets: deque[int] = deque(maxlen=_OFFSET_WINDOW)
+        self._started = False
         n = len(settings.nodes)
         self._values = np.full(n, np.nan)
         # until the first session attempt has ended (its timeout included) nothing is known,
@@ -77,14 +90,47 @@ class OpcUaPoller:
     def connected(self) -> bool:
         return self._ready
 
+    @property
+    def clock_offset_s(self) -> float | None:
+        if not self._offsets:
+            return None
+        return float(np.median(np.fromiter(self._offsets, dtype=np.int64))) / 1000
+
     async def read(self) -> ReadResult:
         if self._task is None:
             self._task = asyncio.create_task(
                 self._supervise(), name=f"opcua {self.settings.endpoint}"
             )
-        if self._ready and self.settings.mode == "polling":
-            await self._poll()
-        return ReadResult(self._values.copy(), self._status.copy(), reached=self._ready)
+        if not self._started:
+            self._started = True
+            self._set_all(PointStatus.INITIAL)
+        if self.settings.mode == "polling":
+            if self._ready:
+                await self._poll()
+            return ReadResult(self._values.copy(), self._status.copy(), reached=self._ready)
+        changes, self._changes = tuple(self._changes), []
+        return ReadResult(
+            self._values.copy(),
+            self._status.copy(),
+            reached=self._ready,
+            changes=changes,
+            clock_offset_s=self.clock_offset_s,
+        )
+
+    def _set(self, i: int, status: PointStatus, value: float, source_ms: int | None) -> None:
+        """Every value and status the device goes through, kept for the next read."""
+        received = self._now_ms()
+        ts = received if source_ms is None else source_ms
+        if source_ms is not None:
+            self._offsets.append(source_ms - received)
+        self._status[i] = status
+        if status in (PointStatus.OK, PointStatus.SOURCE_UNCERTAIN):
+            self._values[i] = value
+        self._changes.append(PointChange(i, ts, value, status, received))
+
+    def _set_all(self, status: PointStatus) -> None:
+        for i in range(len(self._status)):
+            self._set(i, status, math.nan, None)
 
     # -- session supervision ----------------------------------------------------------
     async def _supervise(self) -> None:
@@ -100,7 +146,7 @@ class OpcUaPoller:
                 self.last_error = failure_text(exc)
                 log.warning("%s: %s", self.settings.endpoint, self.last_error)
             self._ready = False
-            self._status[:] = PointStatus.NO_RESPONSE
+            self._set_all(PointStatus.NO_RESPONSE)
             await self._close_client()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.settings.backoff_max_s)
@@ -168,8 +214,11 @@ class OpcUaPoller:
         i = item.ClientHandle - 1
         dv = item.Value
         status = point_status(dv.StatusCode or ua.StatusCode())
-        self._status[i] = status
-        self._values[i] = as_float(dv.Value.Value if dv.Value is not None else None)
+        stamp = dv.SourceTimestamp or dv.ServerTimestamp
+        if stamp is not None and stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)  # OPC UA DateTime is UTC
+        source_ms = round(stamp.timestamp() * 1000) if stamp is not None else None
+        self._set(i, status, as_float(dv.Value.Value if dv.Value is not None else None), source_ms)
         self.notifications += 1
         self.item_notifications[i] += 1
         if dv.SourceTimestamp is not None:
@@ -193,7 +242,7 @@ class OpcUaPoller:
             for req, res in zip(batch, results, strict=True):
                 i = req.RequestedParameters.ClientHandle - 1
                 if isinstance(res, ua.StatusCode):
-                    self._status[i] = point_status(res)
+                    self._set(i, point_status(res), math.nan, None)
                     if self._status[i] == PointStatus.UNKNOWN_POINT:
                         self._unknown.add(i)
                     log.warning("%s: %s rejected: %s", s.endpoint, s.nodes[i].node_id, res.name)

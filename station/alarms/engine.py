@@ -72,7 +72,8 @@ class _View:
                 hist.append((ts, value))
                 while hist and hist[0][0] < ts - HISTORY_MS:
                     hist.popleft()
-        self.lost[batch.device] = bool((batch.quality == Quality.BAD_COMM_LOSS).all())
+        if len(batch):  # an empty batch (a heartbeat) says the device is heard, no more
+            self.lost[batch.device] = bool((batch.quality == Quality.BAD_COMM_LOSS).all())
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ class _Timer:
 
 
 AlarmListener = Callable[[dict[str, Any]], None]
+
+
+_PLAN_CACHE = 1024
+"""Batch layouts whose plans are kept; past that the cache starts again."""
 
 
 class AlarmEngine:
@@ -156,6 +161,8 @@ class AlarmEngine:
                     ids.update(dict.fromkeys(rule_ids))
             bad = tuple(f"BAD.{t}" if f"BAD.{t}" in self.points else None for t in tags)
             plan = _BatchPlan(tuple(watched), tuple(sorted(ids, key=self._rank.__getitem__)), bad)
+            if len(self._plans) >= _PLAN_CACHE:  # devices reporting by exception vary subsets
+                self._plans.clear()
             self._plans[tags] = plan
         return plan
 

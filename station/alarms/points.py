@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from station.alarms.config import AlarmConfig, Message
-from station.config.models import StationConfig
+from station.config.models import OpcUaDevice, StationConfig
 
 Kind = Literal["limit", "rate", "discrete", "deviation", "supply", "comm", "bad_signal", "internal"]
 
@@ -216,6 +216,21 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 ),
             )
         )
+        if isinstance(d, OpcUaDevice):
+            points.append(
+                AlarmPoint(
+                    id=f"CLOCK.{d.id}",
+                    kind="internal",
+                    device=d.id,
+                    priority=3,
+                    rule="internal",
+                    message=Message(
+                        zh=f"{dname.zh if dname else d.id}时钟偏差（{{cause}}），按接收时间记录",
+                        en=f"{dname.en if dname else d.id} clock is off ({{cause}}); "
+                        "values stamped on arrival",
+                    ),
+                )
+            )
     for d, tag in station.all_tags():
         points.append(
             AlarmPoint(

@@ -60,6 +60,8 @@ def device_health(d: DeviceAcquisition, now_s: float) -> DeviceHealth:
         poll_interval_s=d.device.poll_interval_s,
         poll_rate_hz=s.poll_rate_hz,
         last_poll_s=s.last_poll_s,
+        clock_offset_s=s.clock_offset_s,
+        clock_suspect=s.clock_suspect,
         last_good=from_ms(s.last_good_ms) if s.last_good_ms else None,
         last_error=s.last_error,
     )

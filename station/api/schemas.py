@@ -100,6 +100,10 @@ class DeviceHealth(BaseModel):
     poll_rate_hz: float | None
     """Polls per second achieved over the last 20 polls."""
     last_poll_s: float
+    clock_offset_s: float | None
+    """Devices that stamp their values: how far their clock is ahead of the service's."""
+    clock_suspect: bool
+    """Off by more than the device's bound: its values are stamped on arrival."""
     last_good: datetime | None
     last_error: str | None
 

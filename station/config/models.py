@@ -142,6 +142,9 @@ class DeviceBase(Strict):
     poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
     timeout_s: float = Field(default=1.0, gt=0, le=60)
     backoff_max_s: float = Field(default=10.0, gt=0)
+    max_clock_offset_s: float = Field(default=10.0, gt=0)
+    """Devices that stamp their values (OPC UA): beyond this offset from the service's clock
+    the device is flagged (CLOCK alarm) and its values are stamped on arrival instead."""
 
 
 class ModbusDeviceBase(DeviceBase):

@@ -20,6 +20,7 @@ from station.samples import Quality, SampleBatch
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
+_LAYOUT_CACHE = 1024
 
 
 @dataclass
@@ -121,6 +122,8 @@ class HistoryWriter:
         for b in batches:
             ids = self._ids.get(b.tags)
             if ids is None:
+                if len(self._ids) >= _LAYOUT_CACHE:  # exception reporting varies subsets
+                    self._ids.clear()
                 ids = self._ids[b.tags] = self._resolve(conn, b.tags)
             self.store.insert_raw(
                 conn,

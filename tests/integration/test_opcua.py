@@ -329,11 +329,14 @@ async def test_start_up_is_initial_not_comm_loss(tmp_path: Path) -> None:
     sim = await start_sim(cfg, clock)
     rt = StationRuntime(cfg, clock, tmp_path, endpoints=sim.opcua_endpoints())
     seen: list[set[int]] = []
-    rt.bus.subscribe("test", lambda b: seen.append(set(b.quality.tolist())))
+    rt.bus.subscribe("test", lambda b: seen.append(set(b.quality.tolist())) if len(b) else None)
     await rt.start()
     try:
         deadline = time.monotonic() + 15
-        while not (seen and seen[-1] == {Quality.GOOD}):
+        tags = len(cfg.devices[0].tags)
+        while {v.quality for v in rt.live.snapshot(clock.now_s())} != {Quality.GOOD} or len(
+            rt.live.snapshot(clock.now_s())
+        ) != tags:
             assert time.monotonic() < deadline, seen[-1:]
             await asyncio.sleep(0.02)
         assert seen[0] == {Quality.UNCERTAIN_INITIAL}

@@ -127,6 +127,25 @@ def test_live_cache_marks_stale_good_values() -> None:
     assert [v.tag for v in cache.snapshot(12.0)] == ["PT", "XV"]
 
 
+def test_live_cache_merges_values_reported_by_exception() -> None:
+    """Subsets at their source times, and empty heartbeats: a quiet value is not stale."""
+    cache = LiveCache({"D1": 5.0}, {"D1": ("PT", "XV", "TT")})
+    q = np.array([0], dtype=np.uint8)
+    cache.accept(SampleBatch("D1", 10_000, ("XV",), np.array([1.0]), q))
+    cache.accept(SampleBatch("D1", 9_500, ("PT",), np.array([0.35]), q))
+    cache.accept(SampleBatch("D1", 9_000, ("PT",), np.array([0.30]), q))  # late: older
+    assert cache.get("TT", 10.0) is None  # nothing heard of it yet
+    pt = cache.get("PT", 10.0)
+    assert pt is not None and (pt.value, pt.ts_ms) == (0.35, 9_500)
+    empty = np.zeros(0)
+    for t in range(11, 30):
+        cache.accept(SampleBatch("D1", t * 1000, (), empty, empty.astype(np.uint8)))
+    pt = cache.get("PT", 30.0)
+    assert pt is not None and pt.quality is Quality.GOOD and pt.age_s == 30.0 - 9.5
+    stale = cache.get("PT", 36.0)  # heard last at 29 s
+    assert stale is not None and stale.quality is Quality.UNCERTAIN_STALE
+
+
 async def test_scaled_clock_runs_fast() -> None:
     clock = ScaledClock(speed=100.0)
     t0 = clock.now_s()
