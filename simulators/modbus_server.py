@@ -175,6 +175,7 @@ class SimulatedDevice:
         self._silent = silent
         self._seen = -1
         self.requests = 0
+        self.lost_requests = 0
         self.behaviour = DeviceBehaviour()
 
     async def action(
@@ -188,6 +189,7 @@ class SimulatedDevice:
     ) -> ExcCodes | None:
         if self._silent():
             # A hung PLC: the connection stays open and what it was asked meanwhile is lost.
+            self.lost_requests += 1
             while self._silent():
                 await asyncio.sleep(0.05)
             raise NoSuchIdException(self.device.id)  # the server then sends nothing

@@ -92,7 +92,8 @@ async def test_killed_plc_turns_bad_within_a_poll_and_recovers(
         await plc.stop()
         bad = await wait_for(out, lambda b: (b.quality == Quality.BAD_COMM_LOSS).all(), 3)
         detected = time.monotonic() - killed
-        assert detected <= 0.2 + 0.3 + 0.35, f"comm loss seen after {detected:.3f} s"
+        # one poll period plus the timeout, with slack a loaded 2-core machine holds
+        assert detected <= 0.2 + 0.3 * 1.5 + 1.0, f"comm loss seen after {detected:.3f} s"
         assert not np.isnan(bad.values).any()  # last good values kept beside the bad quality
         await asyncio.sleep(1.0)  # stays bad while the PLC is away, retrying with backoff
         assert (out[-1].quality == Quality.BAD_COMM_LOSS).all()
@@ -120,7 +121,7 @@ async def test_silent_plc_times_out_and_others_keep_their_pace(
         await wait_for(plc_out, lambda b: (b.quality == Quality.BAD_COMM_LOSS).all(), 3)
         detected = time.monotonic() - silenced
         # The read in flight times out: one poll period plus the timeout (pymodbus' own).
-        assert detected <= 0.2 + 0.3 * 1.5 + 0.35, f"silence seen after {detected:.3f} s"
+        assert detected <= 0.2 + 0.3 * 1.5 + 1.0, f"silence seen after {detected:.3f} s"
         await asyncio.sleep(1.0)
         fc_polls = len(fc_out) - fc_before
         assert fc_polls >= int((time.monotonic() - silenced) / 0.2) - 2, "flow computer slowed down"
@@ -160,9 +161,18 @@ async def test_a_retry_rides_over_one_lost_answer(frozen_simulator: StationSimul
             device.model_copy(update={"retries": retries}), sim.endpoints()["PLC-1"]
         )
         assert (await poller.read()).all_ok
+        plc = sim.servers[0].devices[0]
+        lost = plc.lost_requests
         sim.set_scenario("plc-silent")
-        asyncio.get_running_loop().call_later(0.15, sim.set_scenario, "normal")
+
+        async def answer_again_once_one_is_lost() -> None:
+            while plc.lost_requests == lost:  # no race with the clock: wait for the loss
+                await asyncio.sleep(0.005)
+            sim.set_scenario("normal")
+
+        back = asyncio.create_task(answer_again_once_one_is_lost())
         ok = (await poller.read()).all_ok
+        await back
         await poller.close()
         await asyncio.sleep(0.2)
         return ok

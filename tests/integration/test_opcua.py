@@ -150,6 +150,29 @@ async def test_network_drop_and_return() -> None:
         await sim.stop()
 
 
+async def test_read_failure_in_polling_mode_is_comm_loss_and_recovers() -> None:
+    """Polling mode: a Read that fails mid-session (the cable out) ends the session."""
+    cfg = plc_only(mode="polling", timeout_s=1.0)
+    sim = await start_sim(cfg, ScaledClock(speed=5))
+    proxy = TcpProxy("127.0.0.1", sim.opcua[0].port)
+    await proxy.start()
+    poller = poller_for(cfg, sim, f"opc.tcp://127.0.0.1:{proxy.port}/gate-station/")
+    try:
+        good = await read_until(poller, all_ok)
+        assert good.changes is None and good.reached  # polled values stand at poll time
+        await proxy.cut()
+        lost = await read_until(poller, all_lost, timeout=10)
+        assert not lost.reached and poller.last_error
+        assert poller.sessions == 1
+        await proxy.restore()
+        await read_until(poller, all_ok, timeout=15)
+        assert poller.sessions == 2
+    finally:
+        await poller.close()
+        await proxy.cut()
+        await sim.stop()
+
+
 async def test_wrong_node_id_is_config_error_and_recovers_when_the_node_appears() -> None:
     cfg = load_config(MIXED)
     plc = cfg.devices[0]
