@@ -9,9 +9,18 @@ which measures from outside:
 2. throughput: tag values per second published and written to history, with the
    service's CPU time and memory;
 3. latency: from the moment the simulator's scan writes a new value to the moment
-   /api/live shows it, against the target of poll period + 20 ms.
+   /api/live shows it, against the target of poll period + 20 ms;
+4. where the CPU goes: each stage's share (acquisition and the HTTP side on the poll loop,
+   the fan-out consumers inline — live cache, alarms, hand-over to history — and the
+   history writer thread), from the service's own per-stage thread CPU counters.
 
-Usage: python benchmarks/acquisition.py [--devices 4] [--tags 2000] [--poll 0.1] [--seconds 20]
+By default every value changes at every simulator scan (every poll period), as on a
+device whose inputs are noisy: a value that changes once a second would flatter the
+writer and the alarms. `--values slow` keeps the model's once-a-second change, the case
+earlier figures were taken with.
+
+Usage: python benchmarks/acquisition.py [--devices 4] [--tags 2000] [--poll 0.1]
+       [--seconds 20] [--values every-scan|slow]
 """
 
 from __future__ import annotations
@@ -86,15 +95,30 @@ def bench_config(path: Path, devices: int, tags: int, poll: float) -> Path:
     return path
 
 
-async def serve_simulator(config: str) -> None:
-    """Simulator process: every scan plants the wall time of the update in BENCH-MARK."""
+async def serve_simulator(config: str, every_scan: float | None) -> None:
+    """Simulator process: every scan plants the wall time of the update in BENCH-MARK.
+
+    With `every_scan` (seconds), every register is rewritten with new values that often,
+    vectorised so the simulator keeps up whatever the tag count.
+    """
     from simulators.station_sim import StationSimulator
     from station.clock import WallClock
 
     sim = StationSimulator(load_config(config), WallClock(), signals={MARK: time.time})
     await sim.start()
     print("ready", flush=True)
-    await asyncio.Event().wait()
+    if every_scan is None:
+        await asyncio.Event().wait()
+        return
+    rng = np.random.default_rng(1)
+    devices = [d for server in sim.servers for d in server.devices]
+    marks = [[i for i, t in enumerate(d.image.tag_ids) if t == MARK] for d in devices]
+    while True:
+        for d, mark in zip(devices, marks, strict=True):
+            values = 50.0 + rng.normal(0.0, 5.0, len(d.image.tag_ids))
+            values[mark] = time.time()
+            d.image.refresh(values)
+        await asyncio.sleep(every_scan)
 
 
 async def peer_pymodbus_loop(
@@ -135,21 +159,25 @@ def main() -> None:
     ap.add_argument("--tags", type=int, default=2000, help="float32 tags per device")
     ap.add_argument("--poll", type=float, default=0.1, help="poll period, s")
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--values", choices=("every-scan", "slow"), default="every-scan")
     ap.add_argument("--serve-simulator", help=argparse.SUPPRESS)
+    ap.add_argument("--scan", type=float, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_simulator:
-        asyncio.run(serve_simulator(args.serve_simulator))
+        asyncio.run(serve_simulator(args.serve_simulator, args.scan))
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     cfg_path = bench_config(tmp / "bench.yaml", args.devices, args.tags, args.poll)
     cfg = load_config(cfg_path)
-    sim = start_simulator(__file__, cfg_path)
+    scan = ["--scan", str(args.poll)] if args.values == "every-scan" else []
+    sim = start_simulator(__file__, cfg_path, scan)
     dev0 = cfg.devices[0]
     assert isinstance(dev0, ModbusTcpDevice)
     print(
         f"setup: {args.devices} devices × {args.tags} float32 tags, poll {args.poll} s "
-        f"→ offered {args.devices * args.tags / args.poll:,.0f} values/s; "
+        f"→ offered {args.devices * args.tags / args.poll:,.0f} values/s, values changing "
+        f"{'at every scan' if args.values == 'every-scan' else 'once a second'}; "
         f"{os.cpu_count()} cores, loopback"
     )
 
@@ -199,6 +227,16 @@ def main() -> None:
             f"poll overruns {overruns}, failed polls "
             f"{sum(d['failed_polls'] for d in h1['devices'])}"
         )
+
+        stages0, stages1 = h0["stage_cpu_s"], h1["stage_cpu_s"]
+        spent = {k: stages1[k] - stages0.get(k, 0.0) for k in stages1}
+        inline = sum(v for k, v in spent.items() if k != "history-writer")
+        spent = {"acquisition + HTTP (poll loop)": cpu - inline - spent["history-writer"]} | {
+            (k if k == "history-writer" else f"fan-out → {k}"): v for k, v in spent.items()
+        }
+        print("where the service's CPU went (share of one core):")
+        for name, seconds in spent.items():
+            print(f"  {name:<32} {seconds / wall * 100:5.1f} %")
 
         latencies: list[float] = []
         last = None

@@ -42,10 +42,12 @@ def start_service(config: Path, data_dir: Path, port: int) -> subprocess.Popen[b
     )
 
 
-def start_simulator(script: str, config: Path) -> subprocess.Popen[str]:
+def start_simulator(
+    script: str, config: Path, extra: list[str] | None = None
+) -> subprocess.Popen[str]:
     """A benchmark's own simulator process (`script --serve-simulator CONFIG`), once ready."""
     sim = subprocess.Popen(
-        [sys.executable, script, "--serve-simulator", str(config)],
+        [sys.executable, script, "--serve-simulator", str(config), *(extra or [])],
         stdout=subprocess.PIPE,
         text=True,
     )

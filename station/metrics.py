@@ -86,6 +86,14 @@ class StationCollector(Collector):
             up.add_metric(dev, 1.0 if s.delivering else 0.0)
         yield from (polls, reached, fails, incomplete, tag_bad, over, duration, last, rate, up)
         yield offset
+        stage = CounterMetricFamily(
+            f"{P}_stage_cpu_seconds",
+            "CPU time per stage: fan-out consumers on the poll loop, history writer thread.",
+            labels=["stage"],
+        )
+        for name, seconds in {**rt.bus.cpu_s, "history-writer": rt.history.stats.cpu_s}.items():
+            stage.add_metric([name], seconds)
+        yield stage
 
         yield CounterMetricFamily(
             f"{P}_samples_published",

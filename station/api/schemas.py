@@ -122,3 +122,6 @@ class HealthOut(BaseModel):
     now: datetime
     devices: list[DeviceHealth]
     history: HistoryHealth
+    stage_cpu_s: dict[str, float]
+    """CPU seconds per stage since start: each fan-out consumer inline on the poll loop
+    (live, history hand-over, alarms, influx) and the history writer thread."""

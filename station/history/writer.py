@@ -6,6 +6,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -28,6 +29,8 @@ class WriterStats:
     rows_written: int = 0
     batches_written: int = 0
     transactions: int = 0
+    cpu_s: float = 0.0
+    """CPU seconds the writer thread spent writing."""
     counter_resets: int = 0
     counter_rollovers: int = 0
     last_error: str | None = None
@@ -39,11 +42,13 @@ class HistoryWriter:
         store: HistoryStore,
         config: HistoryConfig,
         counters: dict[str, float | None] | None = None,
+        commit_interval_s: float = 0.5,
     ) -> None:
         """`counters`: totaliser tags and where each wraps (engineering units, None: never)."""
         self.store = store
         self.config = config
         self.counters = dict(counters or {})
+        self.commit_interval_s = commit_interval_s
         self._tracker = CounterTracker()
         self._queue: queue.SimpleQueue[SampleBatch | None] = queue.SimpleQueue()
         self._rollups = {name: RollupAccumulator(ms) for name, ms in ROLLUPS.items()}
@@ -88,15 +93,24 @@ class HistoryWriter:
                     continue
                 batches: list[SampleBatch] = []
                 item: SampleBatch | None = first
+                # gather for a moment: a transaction rewrites every B-tree page its rows touch
+                # (one per tag, the key being tag then time), so ten polls in one transaction
+                # cost little more than one
+                gather_until = time.monotonic() + self.commit_interval_s
                 while True:
                     if item is None:
                         stopping = True
                     else:
                         batches.append(item)
-                    if stopping or len(batches) >= 500 or self._queue.empty():
+                    if stopping or len(batches) >= 500:
                         break
-                    item = self._queue.get()
+                    try:
+                        item = self._queue.get(timeout=max(0.0, gather_until - time.monotonic()))
+                    except queue.Empty:
+                        break
+                started = time.thread_time()
                 self._write(conn, batches, final=stopping)
+                self.stats.cpu_s += time.thread_time() - started
                 if self._queue.empty():
                     self._idle.set()
         finally:
