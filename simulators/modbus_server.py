@@ -167,8 +167,10 @@ class SimulatedDevice:
         values: Callable[[], npt.NDArray[np.float64]],
         version: Callable[[], int],
         silent: Callable[[], bool],
+        unreachable: Callable[[], bool] = lambda: False,
     ) -> None:
         self.device = device
+        self._unreachable = unreachable
         self.image = RegisterImage(device)
         self._values = values
         self._version = version
@@ -212,7 +214,7 @@ class SimulatedDevice:
 
     def _refusal(self, table: Table, address: int, count: int) -> ExcCodes | None:
         b = self.behaviour
-        if b.gateway_unreachable:
+        if b.gateway_unreachable or self._unreachable():
             return ExcCodes.GATEWAY_NO_RESPONSE
         if b.exception is not None:
             return b.exception

@@ -14,6 +14,8 @@ class Faults:
     upstream_loss: bool = False
     gas_leak_detector: str | None = None
     silent_devices: set[str] = field(default_factory=set)
+    unreachable_devices: set[str] = field(default_factory=set)
+    """Behind a gateway that lost them: the gateway answers exception 0B for them."""
     broken_instruments: set[str] = field(default_factory=set)
     chattering: str | None = None
 
@@ -31,6 +33,8 @@ class Scenario:
             f.regulator_a_failed_open = True
         elif self.name == "plc-silent":
             f.silent_devices = {"PLC-1"}
+        elif self.name == "gateway-lost":
+            f.unreachable_devices = {"FC-301"}
         elif self.name == "upstream-loss" and elapsed_s >= 5:
             f.upstream_loss = True
         elif self.name == "gas-leak" and elapsed_s >= 5:
@@ -52,6 +56,10 @@ SCENARIOS: dict[str, Scenario] = {
             "regulator A fails open 5 s in; outlet pressure climbs until slam-shut A trips",
         ),
         Scenario("plc-silent", "the station PLC stops answering (connections stay open)"),
+        Scenario(
+            "gateway-lost",
+            "the flow computer's gateway loses it: exception 0B (target failed to respond)",
+        ),
         Scenario("upstream-loss", "pipeline pressure collapses 5 s in; supply stops"),
         Scenario("gas-leak", "gas detector GT-02 rises to 30 %LEL, then past 50 %LEL"),
         Scenario(

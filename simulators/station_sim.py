@@ -62,6 +62,8 @@ class StationSimulator:
     opcua_users: dict[str, str] | None = None
     opcua_secure_only: bool = False
     opcua_clock_offset_s: float = 0.0
+    strict_map: bool = False
+    """Modbus devices answer exception 02 to reads that touch an address no tag covers."""
     """The OPC UA server's clock is off by this much (its source timestamps are)."""
 
     def __post_init__(self) -> None:
@@ -114,7 +116,13 @@ class StationSimulator:
             self._advance()
             return device.id in self.model.faults.silent_devices
 
-        return SimulatedDevice(device, values, version, silent)
+        def unreachable() -> bool:
+            self._advance()
+            return device.id in self.model.faults.unreachable_devices
+
+        sim = SimulatedDevice(device, values, version, silent, unreachable)
+        sim.behaviour.strict_map = self.strict_map
+        return sim
 
     def _opcua_for(self, device: OpcUaDevice) -> OpcUaStationServer:
         meta: dict[str, VariableInfo] = {}

@@ -110,6 +110,7 @@ async def _simulate(args: argparse.Namespace) -> None:
         pki_dir=Path(args.pki_dir) if args.pki_dir else None,
         opcua_users=users,
         opcua_secure_only=args.opcua_secure_only,
+        strict_map=args.strict_map,
     )
     sim.set_scenario(args.scenario)
     await sim.start()
@@ -316,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--opcua-secure-only", action="store_true", help="offer no unsecured OPC UA endpoint"
+    )
+    simulate.add_argument(
+        "--strict-map",
+        action="store_true",
+        help="Modbus devices refuse reads over unmapped registers (exception 02)",
     )
     sim_options(simulate)
 

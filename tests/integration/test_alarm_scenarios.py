@@ -156,6 +156,33 @@ async def test_plc_silent_raises_only_communication_loss(tmp_path: Path) -> None
         await station.stop()
 
 
+async def test_gateway_lost_is_one_communication_alarm_on_a_strict_station(
+    tmp_path: Path,
+) -> None:
+    """Every Modbus device refuses reads over unmapped registers (the example's reads are cut
+    where needed and every tag stays good); then the flow computer's gateway loses it: 0B."""
+    station = Station(load_config(default_config_path()), tmp_path)
+    for server in station.sim.servers:
+        for device in server.devices:
+            device.behaviour.strict_map = True
+    await station.start()
+    try:
+        await station.run(30)
+        assert station.raised() == []
+        assert all(d.stats.delivering and d.stats.last_error is None for d in station.rt.devices)
+        station.sim.set_scenario("gateway-lost")
+        await station.run(180)
+        assert station.raised() == ["COMM.FC-301"]
+        fc = next(d for d in station.rt.devices if d.device.id == "FC-301")
+        assert fc.stats.state == "down" and fc.stats.last_error is not None
+        assert "exception 0B" in fc.stats.last_error
+        station.sim.set_scenario("normal")
+        await station.run(30)
+        assert station.events("cleared") == ["COMM.FC-301"]
+    finally:
+        await station.stop()
+
+
 async def test_chattering_transmitter_deadband_then_management_of_change(station: Station) -> None:
     station.sim.set_scenario("chattering-transmitter")
     await station.run(600)
