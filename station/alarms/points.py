@@ -188,7 +188,7 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
             )
         )
     for d in station.devices:
-        dname = d.name or None
+        zh, en = (d.name.zh, d.name.en) if d.name else (d.id, d.id)
         points.append(
             AlarmPoint(
                 id=f"COMM.{d.id}",
@@ -197,40 +197,38 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 inputs=tuple(t.id for t in d.tags),
                 priority=cfg.comm_loss_priority,
                 rule="comm",
-                message=Message(
-                    zh=f"{dname.zh if dname else d.id}通讯中断",
-                    en=f"{dname.en if dname else d.id} communication lost",
-                ),
+                message=Message(zh=f"{zh}通讯中断", en=f"{en} communication lost"),
             )
         )
-        points.append(
-            AlarmPoint(
-                id=f"OVERRUN.{d.id}",
-                kind="internal",
-                device=d.id,
-                priority=4,
-                rule="internal",
-                message=Message(
-                    zh=f"{dname.zh if dname else d.id}轮询超时跳周期（{{cause}}）",
-                    en=f"{dname.en if dname else d.id} polls overrun their interval ({{cause}})",
-                ),
-            )
-        )
+        # conditions of the link itself, set by the runtime from the device's health
+        internal = [
+            (
+                "OVERRUN",
+                4,
+                f"{zh}轮询超时跳周期（{{cause}}）",
+                f"{en} polls overrun their interval ({{cause}})",
+            ),
+        ]
         if isinstance(d, OpcUaDevice):
-            points.append(
-                AlarmPoint(
-                    id=f"CLOCK.{d.id}",
-                    kind="internal",
-                    device=d.id,
-                    priority=3,
-                    rule="internal",
-                    message=Message(
-                        zh=f"{dname.zh if dname else d.id}时钟偏差（{{cause}}），按接收时间记录",
-                        en=f"{dname.en if dname else d.id} clock is off ({{cause}}); "
-                        "values stamped on arrival",
-                    ),
+            internal.append(
+                (
+                    "CLOCK",
+                    3,
+                    f"{zh}时钟偏差（{{cause}}），按接收时间记录",
+                    f"{en} clock is off ({{cause}}); values stamped on arrival",
                 )
             )
+        points.extend(
+            AlarmPoint(
+                id=f"{prefix}.{d.id}",
+                kind="internal",
+                device=d.id,
+                priority=priority,
+                rule="internal",
+                message=Message(zh=text_zh, en=text_en),
+            )
+            for prefix, priority, text_zh, text_en in internal
+        )
     for d, tag in station.all_tags():
         points.append(
             AlarmPoint(
