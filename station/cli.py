@@ -30,10 +30,10 @@ def _load(path: str | None) -> StationConfig:
 
 
 async def _serve(app: object, host: str, port: int) -> None:
-    import uvicorn
+    """Serve until SIGTERM or SIGINT, then return, so the caller's shutdown runs in full."""
+    from station.api.server import StationServer
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))  # type: ignore[arg-type]
-    await server.serve()
+    await StationServer(app, host, port).serve()
 
 
 async def _demo(args: argparse.Namespace) -> None:

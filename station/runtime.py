@@ -25,6 +25,8 @@ from station.records import RecordsStore
 from station.users import UserStore
 
 log = logging.getLogger(__name__)
+INFLUX_DOWN_AFTER_S = 60.0
+"""Failed writes for this long (station time, across restarts) raise HISTORIAN.INFLUX-DOWN."""
 
 
 def counter_rollovers(config: StationConfig) -> dict[str, float | None]:
@@ -85,6 +87,7 @@ class StationRuntime:
                 influx.batch_size,
                 influx.flush_interval_s,
                 influx.replay_max_points_per_s,
+                now_s=clock.now_s,
             )
             self.bus.subscribe("influx", self.influx.accept)
         self.notification: AlarmNotification | None = None
@@ -143,7 +146,10 @@ class StationRuntime:
         self.alarms.set_internal(
             "HISTORIAN.SPOOL-FILLING", filling, now_ms, f"{spool.size_bytes / 1e6:.0f} MB"
         )
-        down = self.influx.stats.last_error is not None
+        # the delay runs from the outage's start as the forwarder recorded it, so an outage
+        # that spans a restart of the service is alarmed all the same
+        since = self.influx.down_since_s
+        down = since is not None and now_ms / 1000 - since >= INFLUX_DOWN_AFTER_S
         self.alarms.set_internal(
             "HISTORIAN.INFLUX-DOWN", down, now_ms, self.influx.stats.last_error or ""
         )

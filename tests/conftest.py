@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,40 @@ async def frozen_simulator(example_config: StationConfig) -> AsyncIterator[Stati
     clock.advance(30)
     yield sim
     await sim.stop()
+
+
+class _ServiceErrors(logging.Handler):
+    """Errors and tracebacks the service, drivers or simulator logged during one test."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR or record.exc_info:
+            self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_service_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An exception the service logs and carries on from (the fan-out, acquisition, the alarm
+    engine) would otherwise pass unseen: any error or traceback fails the test, unless the
+    test names it with @pytest.mark.expect_log("regex")."""
+    handler = _ServiceErrors()
+    loggers = [logging.getLogger(n) for n in ("station", "drivers", "simulators")]
+    for lg in loggers:
+        lg.addHandler(handler)
+    try:
+        yield
+    finally:
+        for lg in loggers:
+            lg.removeHandler(handler)
+    allowed = [re.compile(p) for m in request.node.iter_markers("expect_log") for p in m.args]
+    unexpected = [
+        f"{r.name}: {r.getMessage()}"
+        + (f"\n{logging.Formatter().formatException(r.exc_info)}" if r.exc_info else "")
+        for r in handler.records
+        if not any(p.search(r.getMessage()) for p in allowed)
+    ]
+    if unexpected:
+        pytest.fail("the service logged errors:\n" + "\n".join(unexpected), pytrace=False)

@@ -253,7 +253,7 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 kind="internal",
                 priority=3,
                 rule="internal",
-                on_delay_s=60,
+                on_delay_s=0,  # the 60 s run from the outage's recorded start (runtime)
                 message=Message(
                     zh="InfluxDB 写入失败，数据暂存本地：{cause}",
                     en="InfluxDB unreachable, samples spooled: {cause}",

@@ -226,9 +226,15 @@ def _resolve_paths(cfg: StationConfig, base: Path) -> StationConfig:
 def load_config(path: str | Path) -> StationConfig:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except OSError as exc:
         raise ConfigError([ConfigIssue(str(p), 0, "", f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        issue = ConfigIssue(str(p), line, "", f"not a UTF-8 text file (byte {exc.start})")
+        raise ConfigError([issue]) from None
     return _resolve_paths(parse_config(text, str(p)), p.parent)
 
 

@@ -9,10 +9,13 @@ and sends from the spool, so the server being down or slow never reaches a poll.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from influxdb_client.client.influxdb_client import InfluxDBClient
@@ -24,6 +27,9 @@ from station.samples import SampleBatch
 
 log = logging.getLogger(__name__)
 MEASUREMENT = "gate_station"
+MAX_BACKOFF_S = 4.0
+"""Longest wait between tries while the server is away: replay starts within seconds of its
+return (a write that fails costs little: the samples stay spooled)."""
 
 
 def _escape(text: str) -> str:
@@ -66,7 +72,9 @@ class InfluxForwarder:
         flush_interval_s: float = 1.0,
         replay_max_points_per_s: float = 50_000,
         timeout_s: float = 10.0,
+        now_s: Callable[[], float] = time.time,
     ) -> None:
+        """`now_s` is the station clock; an outage's start is recorded on it."""
         self.url, self.bucket, self.org = url, bucket, org
         self.spool = spool
         self.station = station
@@ -83,6 +91,9 @@ class InfluxForwarder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = ForwarderStats()
+        self._now_s = now_s
+        self._down_file = spool.folder / "down-since.json"
+        self._down_since = self._load_down_since()
 
     def accept(self, batch: SampleBatch) -> None:
         lines = line_protocol(batch, self.station, self.units)
@@ -105,6 +116,40 @@ class InfluxForwarder:
         self._flush_buffer()  # whatever is left waits in the spool for the next start
         self._client.close()  # type: ignore[no-untyped-call]
 
+    def _wait_spooling(self, seconds: float) -> None:
+        """Wait out a back-off while still moving samples from memory to disk every flush
+        interval: a kill during an outage then loses at most that interval."""
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._stop.wait(min(left, self.flush_interval_s))
+            self._flush_buffer()
+
+    @property
+    def down_since_s(self) -> float | None:
+        """When the current outage began (station clock), kept across a restart."""
+        return self._down_since
+
+    def _mark_down(self) -> None:
+        if self._down_since is None:
+            self._down_since = self._now_s()
+            tmp = self._down_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"since": self._down_since}))
+            os.replace(tmp, self._down_file)
+
+    def _mark_up(self) -> None:
+        if self._down_since is not None:
+            self._down_since = None
+            self._down_file.unlink(missing_ok=True)
+
+    def _load_down_since(self) -> float | None:
+        try:
+            return float(json.loads(self._down_file.read_text())["since"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def _run(self) -> None:
         backoff = 1.0
         while not self._stop.is_set():
@@ -123,15 +168,21 @@ class InfluxForwarder:
                 )
             except Exception as exc:  # server down, slow, or refusing: keep it all spooled
                 self.stats.write_failures += 1
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("InfluxDB %s: %s", self.url, self.stats.last_error)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                error = f"{type(exc).__name__}: {exc}"[:300]
+                if self.stats.last_error is None:
+                    log.warning("InfluxDB %s down: %s", self.url, error)
+                self.stats.last_error = error
+                self._mark_down()
+                self._wait_spooling(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
             backoff = 1.0
             self.spool.commit(cursor)
             self.stats.points_written += len(lines)
+            if self.stats.last_error is not None:
+                log.info("InfluxDB %s up again", self.url)
             self.stats.last_error = None
+            self._mark_up()
             self.stats.last_success_s = time.time()
             # bounded replay rate: a backlog drains without flooding the server
             floor = len(lines) / self.replay_max - (time.monotonic() - started)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
+
 from station.history.rollup import RollupRow
 
 ROLLUPS = {"rollup_1m": 60_000, "rollup_1h": 3_600_000}
@@ -39,6 +41,8 @@ MIGRATIONS: tuple[str, ...] = (
         f"ALTER TABLE {name} ADD COLUMN resets INTEGER NOT NULL DEFAULT 0;"
         for name in ROLLUPS
     ),
+    # 3: facts about the file itself (the oldest raw row not yet in the rollups)
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;",
 )
 """Numbered schema changes; a file at PRAGMA user_version N gets those after N, in order."""
 
@@ -125,6 +129,93 @@ class HistoryStore:
               last_ts = max(last_ts, excluded.last_ts),
               delta = delta + excluded.delta, resets = resets + excluded.resets""",
             rows,
+        )
+
+    # -- rollups that a stop did not flush ------------------------------------------------
+    @staticmethod
+    def mark_unflushed(conn: sqlite3.Connection, oldest_ms: int) -> None:
+        """Raw rows from `oldest_ms` on may be missing from the rollups until the next flush."""
+        conn.execute(
+            """INSERT INTO meta VALUES ('unflushed_since', ?)
+            ON CONFLICT(key) DO UPDATE SET value = min(value, excluded.value)""",
+            (oldest_ms,),
+        )
+
+    @staticmethod
+    def clear_unflushed(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM meta WHERE key = 'unflushed_since'")
+
+    @staticmethod
+    def unflushed_since(conn: sqlite3.Connection) -> int | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'unflushed_since'").fetchone()
+        return None if row is None else int(row[0])
+
+    @staticmethod
+    def rebuild_rollups(
+        conn: sqlite3.Connection, since_ms: int, counters: dict[int, float | None]
+    ) -> None:
+        """Recompute every rollup bucket from `since_ms` on from the raw rows, which are
+        complete: after a kill, the buckets then hold exactly what raw holds. Minutes come from
+        raw rows (a few minutes' worth), hours from their minutes."""
+        m0 = since_ms - since_ms % ROLLUPS["rollup_1m"]
+        h0 = since_ms - since_ms % ROLLUPS["rollup_1h"]
+        conn.execute("DELETE FROM rollup_1m WHERE ts >= ?", (m0,))
+        conn.execute(
+            """INSERT INTO rollup_1m
+            SELECT tag, (ts / 60000) * 60000 AS b, min(value), max(value), sum(value),
+                   count(*), NULL, max(ts), 0, 0
+            FROM samples WHERE ts >= ? AND quality = 0 GROUP BY tag, b""",
+            (m0,),
+        )
+        conn.execute(
+            """UPDATE rollup_1m SET last = (SELECT value FROM samples s
+                WHERE s.tag = rollup_1m.tag AND s.ts = rollup_1m.last_ts) WHERE ts >= ?""",
+            (m0,),
+        )
+        for tag_id, rollover in counters.items():
+            HistoryStore._rebuild_increments(conn, tag_id, rollover, m0)
+        conn.execute("DELETE FROM rollup_1h WHERE ts >= ?", (h0,))
+        conn.execute(
+            """INSERT INTO rollup_1h
+            SELECT tag, (ts / 3600000) * 3600000 AS b, min(min), max(max), sum(sum),
+                   sum(count), NULL, max(last_ts), sum(delta), sum(resets)
+            FROM rollup_1m WHERE ts >= ? GROUP BY tag, b""",
+            (h0,),
+        )
+        conn.execute(
+            """UPDATE rollup_1h SET last = (SELECT m.last FROM rollup_1m m
+                WHERE m.tag = rollup_1h.tag AND m.last_ts = rollup_1h.last_ts
+                  AND m.ts >= rollup_1h.ts AND m.ts < rollup_1h.ts + 3600000)
+            WHERE ts >= ?""",
+            (h0,),
+        )
+
+    @staticmethod
+    def _rebuild_increments(
+        conn: sqlite3.Connection, tag_id: int, rollover: float | None, m0: int
+    ) -> None:
+        from station.history.counters import CounterTracker
+
+        tracker = CounterTracker()
+        before = conn.execute(
+            "SELECT value FROM samples WHERE tag = ? AND quality = 0 AND ts < ? "
+            "ORDER BY ts DESC LIMIT 1",
+            (tag_id, m0),
+        ).fetchone()
+        tracker.register(tag_id, rollover, None if before is None else float(before[0]))
+        ids = np.array([tag_id], dtype=np.intp)
+        per_minute: dict[int, tuple[float, int]] = {}
+        for ts, value in conn.execute(
+            "SELECT ts, value FROM samples WHERE tag = ? AND quality = 0 AND ts >= ? ORDER BY ts",
+            (tag_id, m0),
+        ):
+            inc = tracker.update(ids, np.array([value], dtype=np.float64))
+            b = ts - ts % 60_000
+            delta, resets = per_minute.get(b, (0.0, 0))
+            per_minute[b] = (delta + float(inc.deltas[0]), resets + int(inc.resets[0]))
+        conn.executemany(
+            "UPDATE rollup_1m SET delta = ?, resets = ? WHERE tag = ? AND ts = ?",
+            [(d, r, tag_id, b) for b, (d, r) in per_minute.items()],
         )
 
     @staticmethod

@@ -29,6 +29,8 @@ class WriterStats:
     rows_written: int = 0
     batches_written: int = 0
     transactions: int = 0
+    rollups_rebuilt_from_ms: int | None = None
+    """Set when the last start found rollups a kill had left unflushed, and rebuilt them."""
     cpu_s: float = 0.0
     """CPU seconds the writer thread spent writing."""
     counter_resets: int = 0
@@ -84,6 +86,7 @@ class HistoryWriter:
     def _run(self) -> None:
         conn = self.store.connect()
         try:
+            self._recover(conn)
             stopping = False
             while not stopping:
                 try:
@@ -117,15 +120,37 @@ class HistoryWriter:
             conn.close()
             self._idle.set()
 
+    def _recover(self, conn: sqlite3.Connection) -> None:
+        """After a stop that flushed no rollups (a kill), rebuild them from the raw rows."""
+        since = self.store.unflushed_since(conn)
+        if since is None:
+            return
+        known = dict(conn.execute("SELECT name, id FROM tags").fetchall())
+        counters = {known[n]: r for n, r in self.counters.items() if n in known}
+        with conn:
+            self.store.rebuild_rollups(conn, since, counters)
+            self.store.clear_unflushed(conn)
+        self.stats.rollups_rebuilt_from_ms = since
+        log.info("history: rollups rebuilt from raw rows since %d ms (unclean stop)", since)
+
     def _write(self, conn: sqlite3.Connection, batches: list[SampleBatch], final: bool) -> None:
         try:
             with conn:
+                oldest = min(b.ts_ms for b in batches) if batches else None
                 newest = self._write_batches(conn, batches)
+                flushed = final
                 if newest is not None:
-                    self._maintain(conn, newest, final)
+                    flushed = self._maintain(conn, newest, final)
                 elif final:
                     self._flush_rollups(conn)
+                if flushed:
+                    self.store.clear_unflushed(conn)
+                elif oldest is not None:
+                    self.store.mark_unflushed(conn, oldest)
+            # counted once committed, never before
             self.stats.transactions += 1
+            self.stats.batches_written += len(batches)
+            self.stats.rows_written += sum(len(b) for b in batches)
         except sqlite3.Error as exc:
             # The file is full or broken; say so and keep acquisition running.
             self.stats.last_error = str(exc)
@@ -151,9 +176,7 @@ class HistoryWriter:
             for acc in self._rollups.values():
                 acc.add(ids[good], b.ts_ms, b.values[good])
                 acc.add_increments(inc.tag_ids, b.ts_ms, inc.deltas, inc.resets)
-            self.stats.rows_written += len(b)
             newest = b.ts_ms if newest is None else max(newest, b.ts_ms)
-        self.stats.batches_written += len(batches)
         return newest
 
     def _resolve(self, conn: sqlite3.Connection, tags: tuple[str, ...]) -> npt.NDArray[np.intp]:
@@ -168,14 +191,17 @@ class HistoryWriter:
                 self._tracker.register(tag_id, self.counters[name], last)
         return np.array(ids, dtype=np.intp)
 
-    def _maintain(self, conn: sqlite3.Connection, newest_ms: int, final: bool) -> None:
-        """Rollup flushes and retention, timed by sample time so they follow the station clock."""
+    def _maintain(self, conn: sqlite3.Connection, newest_ms: int, final: bool) -> bool:
+        """Rollup flushes and retention, timed by sample time so they follow the station clock.
+        True when the rollups were flushed (they then hold every raw row written)."""
         flush_ms = int(self.config.rollup_flush_s * 1000)
+        flushed = False
         if self._last_flush_ms is None:
             self._last_flush_ms = newest_ms
         if final or newest_ms - self._last_flush_ms >= flush_ms:
             self._flush_rollups(conn)
             self._last_flush_ms = newest_ms
+            flushed = True
         if self._last_purge_ms is None or newest_ms - self._last_purge_ms >= 3_600_000:
             self._last_purge_ms = newest_ms
             self.store.purge(
@@ -190,6 +216,7 @@ class HistoryWriter:
                     "rollup_1h",
                     newest_ms - int(self.config.rollup_1h_retention_days * DAY_MS),
                 )
+        return flushed
 
     def _flush_rollups(self, conn: sqlite3.Connection) -> None:
         for name, acc in self._rollups.items():

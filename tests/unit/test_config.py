@@ -212,6 +212,23 @@ def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
     assert f"{bad}:13: devices[0].tags[0].type:" in res.stderr
 
 
+def test_a_binary_file_is_not_a_traceback(tmp_path: Path) -> None:
+    binary = tmp_path / "station.yaml"
+    binary.write_bytes(b"station:\n  id: s1\n\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(ConfigError) as info:
+        load_config(binary)
+    [issue] = info.value.issues
+    assert (issue.file, issue.line) == (str(binary), 3)
+    assert issue.message.startswith("not a UTF-8 text file")
+    res = subprocess.run(
+        [sys.executable, "-m", "station.cli", "check-config", str(binary)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert f"{binary}:3: (top): not a UTF-8 text file" in res.stderr
+
+
 def test_generated_files_are_current() -> None:
     """docs/register-map.md and the JSON Schema are generated: regenerate on config change."""
     from station.config.register_map import register_map_markdown
