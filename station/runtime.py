@@ -25,8 +25,6 @@ from station.records import RecordsStore
 from station.users import UserStore
 
 log = logging.getLogger(__name__)
-INFLUX_DOWN_AFTER_S = 60.0
-"""Failed writes for this long (station time, across restarts) raise HISTORIAN.INFLUX-DOWN."""
 
 
 def counter_rollovers(config: StationConfig) -> dict[str, float | None]:
@@ -149,7 +147,8 @@ class StationRuntime:
         # the delay runs from the outage's start as the forwarder recorded it, so an outage
         # that spans a restart of the service is alarmed all the same
         since = self.influx.down_since_s
-        down = since is not None and now_ms / 1000 - since >= INFLUX_DOWN_AFTER_S
+        after = self.config.history.influx.down_alarm_after_s
+        down = since is not None and now_ms / 1000 - since >= after
         self.alarms.set_internal(
             "HISTORIAN.INFLUX-DOWN", down, now_ms, self.influx.stats.last_error or ""
         )

@@ -263,6 +263,9 @@ class InfluxConfig(Strict):
     """Disk kept for samples while the server is away; the oldest go first when it is full."""
     spool_alarm_fraction: float = Field(default=0.8, gt=0, lt=1)
     replay_max_points_per_s: float = Field(default=50_000, gt=0)
+    down_alarm_after_s: float = Field(default=60, ge=0)
+    """HISTORIAN.INFLUX-DOWN after failed writes for this long, counted from the outage's
+    start even across a restart of the service."""
 
 
 class HistoryConfig(Strict):

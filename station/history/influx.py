@@ -27,6 +27,8 @@ from station.samples import SampleBatch
 
 log = logging.getLogger(__name__)
 MEASUREMENT = "gate_station"
+STOP_DRAIN_S = 3.0
+"""At a clean stop, how long the last spooled points may take to reach a server that is up."""
 MAX_BACKOFF_S = 4.0
 """Longest wait between tries while the server is away: replay starts within seconds of its
 return (a write that fails costs little: the samples stay spooled)."""
@@ -113,8 +115,33 @@ class InfluxForwarder:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        self._flush_buffer()  # whatever is left waits in the spool for the next start
+        self._flush_buffer()
+        if self.stats.last_error is None:
+            self._drain_for(STOP_DRAIN_S)  # the server is up: send the last second now
         self._client.close()  # type: ignore[no-untyped-call]
+        # whatever is still spooled waits there for the next start
+
+    def _send(self, lines: list[str]) -> None:
+        self._write.write(
+            bucket=self.bucket,
+            org=self.org,
+            record=lines,
+            write_precision=WritePrecision.MS,  # type: ignore[arg-type]
+        )
+
+    def _drain_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            lines, cursor = self.spool.read(self.batch_size)
+            if not lines:
+                return
+            try:
+                self._send(lines)
+            except Exception as exc:
+                log.warning("InfluxDB %s at stop: %s; kept in the spool", self.url, exc)
+                return
+            self.spool.commit(cursor)
+            self.stats.points_written += len(lines)
 
     def _wait_spooling(self, seconds: float) -> None:
         """Wait out a back-off while still moving samples from memory to disk every flush
@@ -160,12 +187,7 @@ class InfluxForwarder:
                 continue
             started = time.monotonic()
             try:
-                self._write.write(
-                    bucket=self.bucket,
-                    org=self.org,
-                    record=lines,
-                    write_precision=WritePrecision.MS,  # type: ignore[arg-type]
-                )
+                self._send(lines)
             except Exception as exc:  # server down, slow, or refusing: keep it all spooled
                 self.stats.write_failures += 1
                 error = f"{type(exc).__name__}: {exc}"[:300]
