@@ -105,7 +105,13 @@ def test_kill_during_an_outage_then_the_server_returns(tmp_path: Path) -> None:
         out = stop(svc, signal.SIGTERM)
         assert svc.returncode == 0 and "Traceback" not in out, out
         final_raw = raw_stamps(data, "PT-301")
-        in_server = exported_counts(vm.base, "PT-301")
+        after_kill = {t for t in final_raw if t > newest}
+        # the last points, sent at the stop, become searchable in the server shortly after
+        in_server = wait_until(
+            lambda: (got := exported_counts(vm.base, "PT-301")).keys() >= after_kill and got,
+            10,
+            "every point since the restart in the server",
+        )
         assert max(in_server.values()) == 1, "a point was sent twice"
         lost_at_kill = set(final_raw) - set(in_server)
         assert all(newest - 1000 < t <= newest for t in lost_at_kill), sorted(lost_at_kill)[:5]
