@@ -151,14 +151,14 @@ class ModbusBus:
             return False
         self._client = client
         self.last_error = None
-        log.info("connected to %s", self.link)
+        log.debug("connected to %s", self.link)
         return True
 
     def failed(self, reason: str, *, link_broken: bool) -> None:
         """A request failed. A TCP stream is resynchronised by reconnecting at once; a
         serial line stays open (one silent slave says nothing about the others)."""
         self.last_error = reason
-        log.warning("%s: %s", self.link, reason)
+        log.debug("%s: %s", self.link, reason)  # acquisition logs the device going down, once
         if link_broken or not self.is_serial:
             if self._client is not None:
                 self._client.close()

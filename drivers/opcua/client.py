@@ -144,7 +144,7 @@ class OpcUaPoller:
                 raise
             except Exception as exc:  # any failure: the session is gone, rebuild it
                 self.last_error = failure_text(exc)
-                log.warning("%s: %s", self.settings.endpoint, self.last_error)
+                log.debug("%s: %s", self.settings.endpoint, self.last_error)  # logged once upstream
             self._ready = False
             self._set_all(PointStatus.NO_RESPONSE)
             await self._close_client()

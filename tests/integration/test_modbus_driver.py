@@ -179,3 +179,47 @@ async def test_a_retry_rides_over_one_lost_answer(frozen_simulator: StationSimul
 
     assert await one_lost_answer(retries=1)
     assert not await one_lost_answer(retries=0)  # without a retry this poll is lost
+
+
+async def test_a_refusing_device_is_logged_once_down_and_once_up(
+    example_config: StationConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Thirty seconds of connection refused used to leave no line; a retry each poll must
+    not leave one line per retry either: one line down (with the reason), one line up."""
+    import logging
+
+    from tests.conftest import free_port
+
+    cfg = fast(example_config, "RIO-1", poll=0.05, timeout=0.2)
+    device = next(d for d in cfg.devices if d.id == "RIO-1")
+    port = free_port()
+    clock = WallClock()
+    acq = DeviceAcquisition(
+        device, modbus_poller(device, ("127.0.0.1", port)), clock, lambda b: None
+    )
+    caplog.set_level(logging.DEBUG, logger="station")
+    caplog.set_level(logging.DEBUG, logger="drivers")
+    for _ in range(20):
+        await acq.poll_once()
+        await asyncio.sleep(0.05)
+    ours = ("station", "drivers")  # pymodbus keeps its own (deduplicated) warnings
+    lines = [r for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith(ours)]
+    assert [r.getMessage().split(":")[0] for r in lines] == ["RIO-1 down"], lines
+    assert f"connect to tcp://127.0.0.1:{port} failed" in lines[0].getMessage()
+    sim = StationSimulator(cfg, clock, ports={"RIO-1": port})
+    await sim.start()
+    try:
+        deadline = time.monotonic() + 5
+        while acq.stats.state != "up":
+            assert time.monotonic() < deadline
+            await acq.poll_once()
+            await asyncio.sleep(0.05)
+        got = [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno >= logging.INFO and r.name.startswith(ours)
+        ]
+        assert got[1:] == ["RIO-1 up again"], got
+    finally:
+        await acq.close()
+        await sim.stop()
