@@ -7,10 +7,13 @@ is full, counted, and the forwarder raises an alarm well before that).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,8 +32,11 @@ class Spool:
         self._cursor_file = self.folder / "cursor.json"
         segments = self._segments()
         self._write_seg = segments[-1] if segments else 1
+        self.torn_bytes = self._discard_torn_tail()
         self.cursor = self._load_cursor(segments)
         self.dropped_bytes = 0
+        self.dropped_lines = 0
+        """Points lost because the spool was full (oldest segments dropped unread)."""
 
     def _segments(self) -> list[int]:
         return sorted(int(p.stem) for p in self.folder.glob("*.lp"))
@@ -38,12 +44,40 @@ class Spool:
     def _path(self, seg: int) -> Path:
         return self.folder / f"{seg:09d}.lp"
 
+    def _discard_torn_tail(self) -> int:
+        """Records end with a newline; a write cut off by a kill or a full disk leaves a
+        partial last record, which would be glued to the next one. Cut it off at start."""
+        path = self._path(self._write_seg)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return 0
+        if not data or data.endswith(b"\n"):
+            return 0
+        keep = data.rfind(b"\n") + 1
+        with path.open("r+b") as f:
+            f.truncate(keep)
+            os.fsync(f.fileno())
+        log.warning("spool %s: discarded a torn last record (%d bytes)", path, len(data) - keep)
+        return len(data) - keep
+
     def _load_cursor(self, segments: list[int]) -> Cursor:
+        first = Cursor(segments[0] if segments else 1, 0)
         try:
             data = json.loads(self._cursor_file.read_text())
-            return Cursor(int(data["segment"]), int(data["offset"]))
-        except (OSError, ValueError, KeyError):
-            return Cursor(segments[0] if segments else 1, 0)
+            cursor = Cursor(int(data["segment"]), int(data["offset"]))
+        except FileNotFoundError:
+            return first
+        except (OSError, ValueError, KeyError, TypeError):
+            # replaying from the oldest segment may send some points twice; losing them is worse
+            log.warning("spool cursor %s unreadable: replaying from the start", self._cursor_file)
+            return first
+        if cursor.offset < 0:
+            log.warning("spool cursor %s points nowhere: replaying from the start", cursor)
+            return first
+        if segments and cursor.segment < segments[0]:
+            return first  # its segment is gone (dropped when full): go on with the oldest
+        return cursor
 
     def _save_cursor(self) -> None:
         tmp = self._cursor_file.with_suffix(".tmp")
@@ -83,11 +117,12 @@ class Spool:
             if len(segments) <= 1:
                 return
             oldest = segments[0]
-            size = self._path(oldest).stat().st_size
+            data = self._path(oldest).read_bytes()
             self._path(oldest).unlink()
-            self.dropped_bytes += size - (
-                self.cursor.offset if self.cursor.segment == oldest else 0
-            )
+            unread = data[self.cursor.offset :] if self.cursor.segment == oldest else data
+            self.dropped_bytes += len(unread)
+            self.dropped_lines += unread.count(b"\n")
+            log.warning("spool full: dropped %d unsent points", unread.count(b"\n"))
             if self.cursor.segment <= oldest:
                 self.cursor = Cursor(segments[1], 0)
                 self._save_cursor()

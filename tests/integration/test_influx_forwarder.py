@@ -70,7 +70,10 @@ def exported(base: str) -> dict[tuple[str, str], dict[int, float]]:
         s = json.loads(line)
         key = (s["metric"]["__name__"], s["metric"]["tag"])
         assert s["metric"]["station"] == "demo-gate" and s["metric"]["device"] == "PLC-1"
-        out.setdefault(key, {}).update(zip(s["timestamps"], s["values"], strict=True))
+        series = out.setdefault(key, {})
+        for ts, value in zip(s["timestamps"], s["values"], strict=True):
+            assert ts not in series, f"{key} sent twice at {ts}"  # a duplicate would hide here
+            series[ts] = value
     return out
 
 
@@ -156,3 +159,57 @@ async def test_three_lines_of_config_and_the_outage_alarm(tmp_path: Path) -> Non
     finally:
         await station.stop()
         vm.stop()
+
+
+def test_replay_keeps_to_its_rate_limit(tmp_path: Path) -> None:
+    vm = victoria_metrics(tmp_path / "vm").start()
+    spool = Spool(tmp_path / "spool", 50 << 20)
+    for i in range(20):
+        spool.append(line_protocol(batch(i), "demo-gate", UNITS))  # 22 points a batch
+    points = 20 * len(TAGS)
+    fwd = InfluxForwarder(
+        vm.base, "station", "", "", spool, "demo-gate", UNITS,
+        batch_size=50, flush_interval_s=0.05, replay_max_points_per_s=200,
+    )  # fmt: skip
+    try:
+        started = time.monotonic()
+        fwd.start()
+        drained(fwd)
+        took = time.monotonic() - started
+        # 440 points at 200/s: at least the waits after the first 8 batches of 50
+        assert took >= (points - 50) / 200 - 0.1, took
+        assert fwd.stats.points_written == points
+    finally:
+        fwd.stop()
+        vm.stop()
+
+
+async def test_spool_filling_alarm_before_the_spool_is_full(tmp_path: Path) -> None:
+    from station.config.models import InfluxConfig
+    from station.loopback import free_port
+    from tests.integration.test_alarm_scenarios import Station
+
+    cfg = load_config(default_config_path())
+    influx = InfluxConfig(
+        url=f"http://127.0.0.1:{free_port()}",  # nobody there
+        bucket="station",
+        flush_interval_s=0.05,
+        spool_max_mb=0.2,
+        spool_alarm_fraction=0.5,
+    )
+    cfg = cfg.model_copy(update={"history": cfg.history.model_copy(update={"influx": influx})})
+    station = Station(cfg, tmp_path / "data")
+    await station.start()
+    try:
+        assert station.rt.influx is not None
+        spool = station.rt.influx.spool
+        while spool.size_bytes < 0.5 * spool.max_bytes:
+            assert "HISTORIAN.SPOOL-FILLING" not in station.raised()
+            await station.run(5)
+            await asyncio.sleep(0.1)  # the forwarder thread moves the buffer to disk
+        await station.run(2)
+        assert "HISTORIAN.SPOOL-FILLING" in station.raised()
+        assert station.rt.alarms.points["HISTORIAN.SPOOL-FILLING"].priority == 2
+        assert spool.dropped_lines == 0  # raised before anything was lost
+    finally:
+        await station.stop()
