@@ -45,7 +45,7 @@ def test_a_full_spool_drops_its_oldest_segment_and_counts_the_points(tmp_path: P
 def test_a_garbage_cursor_replays_from_the_oldest_point(tmp_path: Path) -> None:
     spool = Spool(tmp_path, max_bytes=1 << 20, segment_bytes=200)
     spool.append(lines(0, 30))
-    got, cursor = spool.read(10)
+    _, cursor = spool.read(10)
     spool.commit(cursor)
     (tmp_path / "cursor.json").write_bytes(b"\x00\xffnot json")
     again = Spool(tmp_path, max_bytes=1 << 20, segment_bytes=200)
