@@ -219,7 +219,8 @@ def main() -> None:
         )
         print(
             f"ours   → embedded history (SQLite):        {written:>10,.0f} rows/s     "
-            f"backlog {h1['history']['pending_batches']} batches"
+            f"backlog {h1['history']['pending_rows']} rows, lag {h1['history']['lag_s']:.1f} s, "
+            f"refused {h1['history']['shed_rows']}"
         )
         print(
             f"service process: {cpu / wall * 100:.0f} % of one core, "

@@ -107,8 +107,28 @@ class StationCollector(Collector):
         )
         yield GaugeMetricFamily(
             f"{P}_history_queue_batches",
-            "Batches waiting for the history writer.",
+            "Batches handed to the history writer and not yet in the file.",
             value=rt.history.pending,
+        )
+        yield GaugeMetricFamily(
+            f"{P}_history_queue_rows",
+            "Rows handed to the history writer and not yet in the file.",
+            value=rt.history.backlog.rows,
+        )
+        yield GaugeMetricFamily(
+            f"{P}_history_lag_seconds",
+            "How long the oldest batch not yet in the history file has waited.",
+            value=rt.history.backlog.lag_s,
+        )
+        yield CounterMetricFamily(
+            f"{P}_history_shed_rows",
+            "Rows refused at the backlog bound (lost to the embedded history).",
+            value=rt.history.stats.shed_rows,
+        )
+        yield CounterMetricFamily(
+            f"{P}_history_failed_rows",
+            "Rows whose write to the history file failed.",
+            value=rt.history.stats.failed_rows,
         )
         forwarder = getattr(rt, "influx", None)
         if forwarder is not None:

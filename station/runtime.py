@@ -113,6 +113,7 @@ class StationRuntime:
             now = self.now_ms()
             self.alarms.tick(now)
             self._watch_devices(now)
+            self._watch_history(now)
             if self.influx is not None:
                 self._watch_spool(now)
             if self.notification is not None:
@@ -133,6 +134,19 @@ class StationRuntime:
                 self.alarms.set_internal(
                     f"CLOCK.{dev.device.id}", s.clock_suspect, now_ms, f"{s.clock_offset_s:+.1f} s"
                 )
+
+    def history_behind(self, now_ms: int) -> tuple[bool, str]:
+        """The file lags acquisition past its bound, or refused rows that recently."""
+        h, cfg = self.history, self.config.history
+        lag = h.backlog.lag_s
+        last_shed = h.stats.last_shed_ms
+        shed = last_shed is not None and now_ms - last_shed < cfg.behind_alarm_s * 1000
+        text = f"{lag:.0f} s, {h.backlog.rows} rows waiting, {h.stats.shed_rows} rows refused"
+        return lag > cfg.behind_alarm_s or shed, text
+
+    def _watch_history(self, now_ms: int) -> None:
+        behind, text = self.history_behind(now_ms)
+        self.alarms.set_internal("HISTORIAN.BEHIND", behind, now_ms, text)
 
     def _watch_spool(self, now_ms: int) -> None:
         """Alarm while InfluxDB is unreachable, and before the spool fills."""

@@ -246,6 +246,17 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 ),
             )
         )
+    points.append(
+        AlarmPoint(
+            id="HISTORIAN.BEHIND",
+            kind="internal",
+            priority=2,
+            rule="internal",
+            message=Message(
+                zh="历史库写入落后于采集（{cause}）", en="History lags acquisition ({cause})"
+            ),
+        )
+    )
     if station.history.influx is not None:
         points.append(
             AlarmPoint(

@@ -76,9 +76,14 @@ def healthz(request: Request) -> HealthOut:
         samples_in=rt.bus.values_published,
         rows_written=rt.history.stats.rows_written,
         pending_batches=rt.history.pending,
+        pending_rows=rt.history.backlog.rows,
+        lag_s=rt.history.backlog.lag_s,
+        shed_rows=rt.history.stats.shed_rows,
+        failed_rows=rt.history.stats.failed_rows,
+        behind=rt.history_behind(rt.now_ms())[0],
         last_error=rt.history.stats.last_error,
     )
-    ok = all(d.delivering for d in devices) and history.last_error is None
+    ok = all(d.delivering for d in devices) and history.last_error is None and not history.behind
     return HealthOut(
         status="ok" if ok else "degraded",
         now=utc_datetime(rt.clock),

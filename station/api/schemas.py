@@ -113,6 +113,14 @@ class HistoryHealth(BaseModel):
     """Values published by acquisition since start."""
     rows_written: int
     pending_batches: int
+    """Batches handed over and not yet in the file (being written included)."""
+    pending_rows: int
+    lag_s: float
+    """How long the oldest batch not yet in the file has waited (wall seconds)."""
+    shed_rows: int
+    """Rows refused at the backlog bound: lost to history, and alarmed."""
+    failed_rows: int
+    behind: bool
     last_error: str | None
 
 

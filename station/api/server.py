@@ -17,11 +17,22 @@ from typing import Any
 import uvicorn
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+GRACE_S = 3.0
 
 
 class StationServer(uvicorn.Server):
     def __init__(self, app: Any, host: str, port: int) -> None:
-        super().__init__(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        super().__init__(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                # a client that keeps its connection (a live page, a stream) must not hold the
+                # station's shutdown: after this, its request is cancelled
+                timeout_graceful_shutdown=GRACE_S,
+            )
+        )
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:

@@ -274,6 +274,11 @@ class HistoryConfig(Strict):
     rollup_1h_retention_days: float | None = Field(default=None, gt=0)
     """None keeps hourly rollups for good (a year of 100 tags is under 1 M rows)."""
     rollup_flush_s: float = Field(default=10, gt=0)
+    max_backlog_rows: int = Field(default=5_000_000, ge=1000)
+    """Rows acquisition may hand the history writer ahead of the file (about 20 bytes each in
+    memory); past it new batches are refused, counted and alarmed instead of memory growing."""
+    behind_alarm_s: float = Field(default=30, gt=0)
+    """HISTORIAN.BEHIND while a handed-over batch has waited longer than this (wall seconds)."""
     influx: InfluxConfig | None = None
 
 

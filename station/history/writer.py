@@ -7,7 +7,8 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from itertools import repeat
 
 import numpy as np
@@ -35,7 +36,32 @@ class WriterStats:
     """CPU seconds the writer thread spent writing."""
     counter_resets: int = 0
     counter_rollovers: int = 0
+    shed_rows: int = 0
+    """Rows refused because the backlog was at its bound (acquisition outran the file)."""
+    last_shed_ms: int | None = None
+    failed_rows: int = 0
+    """Rows whose transaction failed (the file full or broken)."""
     last_error: str | None = None
+
+
+@dataclass
+class Backlog:
+    """What acquisition has handed over and the file does not hold yet, batches being written
+    included."""
+
+    rows: int = 0
+    accepted_at: deque[float] = field(default_factory=deque)
+    """Monotonic time each waiting batch was handed over, oldest first (written in order)."""
+
+    @property
+    def batches(self) -> int:
+        return len(self.accepted_at)
+
+    @property
+    def lag_s(self) -> float:
+        """How long the oldest waiting batch has waited (wall seconds: a stalled writer shows
+        the same whatever the station clock's speed)."""
+        return time.monotonic() - self.accepted_at[0] if self.accepted_at else 0.0
 
 
 class HistoryWriter:
@@ -60,14 +86,35 @@ class HistoryWriter:
         self._last_purge_ms: int | None = None
         self.stats = WriterStats()
         self._idle = threading.Event()
+        self.backlog = Backlog()
+        self._backlog_lock = threading.Lock()
+        self.max_backlog_rows = config.max_backlog_rows
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        """Batches not yet in the file (queued or being written)."""
+        return self.backlog.batches
 
     def accept(self, batch: SampleBatch) -> None:
+        """Never blocks: past the bound, the batch is refused and counted, never silently."""
+        n = len(batch)
+        with self._backlog_lock:
+            b = self.backlog
+            if b.rows + n > self.max_backlog_rows and b.rows > 0:
+                self.stats.shed_rows += n
+                self.stats.last_shed_ms = batch.ts_ms
+                return
+            b.rows += n
+            b.accepted_at.append(time.monotonic())
         self._idle.clear()
         self._queue.put(batch)
+
+    def _done(self, batches: list[SampleBatch]) -> None:
+        with self._backlog_lock:
+            b = self.backlog
+            b.rows -= sum(len(x) for x in batches)
+            for _ in batches:
+                b.accepted_at.popleft()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
@@ -114,6 +161,7 @@ class HistoryWriter:
                 started = time.thread_time()
                 self._write(conn, batches, final=stopping)
                 self.stats.cpu_s += time.thread_time() - started
+                self._done(batches)
                 if self._queue.empty():
                     self._idle.set()
         finally:
@@ -153,6 +201,7 @@ class HistoryWriter:
             self.stats.rows_written += sum(len(b) for b in batches)
         except sqlite3.Error as exc:
             # The file is full or broken; say so and keep acquisition running.
+            self.stats.failed_rows += sum(len(b) for b in batches)
             self.stats.last_error = str(exc)
             log.error("history write failed: %s", exc)
 

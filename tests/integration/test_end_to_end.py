@@ -36,6 +36,8 @@ def stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
     try:
         out, _ = proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGUSR1)  # the stacks of a hung process, for the report
+        time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
     return out
