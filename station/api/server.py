@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-GRACE_S = 3.0
+GRACE_S = 3
 
 
 class StationServer(uvicorn.Server):
