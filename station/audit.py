@@ -13,6 +13,19 @@ from typing import Any
 
 from station.records import RecordsStore
 
+MIGRATIONS = (
+    """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, user TEXT NOT NULL, role TEXT,
+    address TEXT, action TEXT NOT NULL, object TEXT, old TEXT, new TEXT, reason TEXT,
+    result TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+""",
+)
+
 GENESIS = "0" * 64
 _FIELDS = (
     "seq",
@@ -62,6 +75,7 @@ def _text(v: Any) -> str | None:
 class AuditTrail:
     def __init__(self, store: RecordsStore) -> None:
         self.store = store
+        store.ensure_schema("audit", MIGRATIONS)
 
     def append(
         self,

@@ -12,6 +12,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from station.records import RecordsStore
 
+MIGRATIONS = (
+    """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,
+    display_name TEXT, active INTEGER NOT NULL DEFAULT 1, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, created INTEGER NOT NULL,
+    expires INTEGER NOT NULL);
+""",
+)
+
 
 class Role(IntEnum):
     """Ordered: each role may do what the roles below it may."""
@@ -41,6 +52,7 @@ def _token_hash(token: str) -> str:
 class UserStore:
     def __init__(self, store: RecordsStore, session_s: float = 8 * 3600) -> None:
         self.store = store
+        store.ensure_schema("users", MIGRATIONS)
         self.session_s = session_s
         self._hasher = PasswordHasher()
 

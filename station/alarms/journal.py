@@ -9,6 +9,22 @@ from typing import Any
 from station.alarms.lifecycle import AlarmStatus
 from station.records import RecordsStore
 
+MIGRATIONS = (
+    """
+CREATE TABLE IF NOT EXISTS alarm_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, alarm TEXT NOT NULL,
+    event TEXT NOT NULL, state TEXT NOT NULL, priority INTEGER NOT NULL, tag TEXT,
+    value REAL, text_zh TEXT, text_en TEXT, user TEXT, comment TEXT);
+CREATE INDEX IF NOT EXISTS alarm_events_ts ON alarm_events(ts);
+CREATE INDEX IF NOT EXISTS alarm_events_alarm ON alarm_events(alarm, ts);
+CREATE TABLE IF NOT EXISTS alarm_status (alarm TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alarm_rule_changes (
+    alarm TEXT PRIMARY KEY, json TEXT NOT NULL, ts INTEGER NOT NULL, user TEXT NOT NULL,
+    reason TEXT NOT NULL);
+""",
+)
+"""The alarm package's tables in the records file, migration by migration."""
+
 
 @dataclass(frozen=True)
 class JournalEvent:
@@ -29,6 +45,7 @@ class JournalEvent:
 class AlarmJournal:
     def __init__(self, store: RecordsStore) -> None:
         self.store = store
+        store.ensure_schema("alarms", MIGRATIONS)
 
     def record(
         self,

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from station.history.rollup import RollupRow
+from station.schema_versions import migrate
 
 ROLLUPS = {"rollup_1m": 60_000, "rollup_1h": 3_600_000}
 
@@ -44,19 +45,7 @@ MIGRATIONS: tuple[str, ...] = (
     # 3: facts about the file itself (the oldest raw row not yet in the rollups)
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;",
 )
-"""Numbered schema changes; a file at PRAGMA user_version N gets those after N, in order."""
-
-
-def migrate(conn: sqlite3.Connection, migrations: tuple[str, ...]) -> int:
-    """Bring a file up to the newest schema, each step in its own transaction."""
-    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    if version > len(migrations):
-        raise RuntimeError(
-            f"schema version {version} is newer than this program knows ({len(migrations)})"
-        )
-    for number, script in enumerate(migrations[version:], start=version + 1):
-        conn.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
-    return len(migrations)
+"""The history file's schema changes, in order (station.schema_versions applies them)."""
 
 
 class Aggregate(StrEnum):
@@ -87,7 +76,7 @@ class HistoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self.connect()
         try:
-            migrate(conn, MIGRATIONS)
+            migrate(conn, "history", MIGRATIONS)
         finally:
             conn.close()
 

@@ -9,6 +9,7 @@ from station.config.models import HistoryConfig
 from station.history import Aggregate, HistoryStore, HistoryWriter
 from station.history.store import MIGRATIONS
 from station.samples import Quality, SampleBatch
+from station.schema_versions import SchemaTooNew, version_of
 
 T0 = 1_764_000_000_000 - 1_764_000_000_000 % 3_600_000  # an hour boundary, in ms
 TAGS = ("PT-301", "FT-301S")
@@ -182,7 +183,7 @@ def test_a_file_from_before_numbered_schemas_is_upgraded_keeping_every_row(
     old.close()
     store = HistoryStore(path)
     with store.connect() as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert version_of(conn, "history") == len(MIGRATIONS)
         assert conn.execute("SELECT * FROM rollup_1m").fetchall() == [
             (1, 60000, 0.35, 0.36, 0.71, 2, 0.36, 61000, 0.0, 0)
         ]
@@ -198,6 +199,9 @@ def test_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     HistoryStore(path)
     with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    with pytest.raises(RuntimeError, match="newer than this program"):
+        conn.execute(
+            "UPDATE schema_versions SET version = ? WHERE owner = 'history'",
+            (len(MIGRATIONS) + 1,),
+        )
+    with pytest.raises(SchemaTooNew, match="newer than this program"):
         HistoryStore(path)
