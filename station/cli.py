@@ -251,6 +251,22 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _repair(args: argparse.Namespace) -> int:
+    from station.datafiles import DATA_FILES, repair
+
+    for name in DATA_FILES:
+        result = repair(Path(args.data_dir) / name)
+        if result is None:
+            print(f"{name}: ok")
+            continue
+        lost = f"; unreadable: {', '.join(result.tables_lost)}" if result.tables_lost else ""
+        print(
+            f"{name}: damaged, kept as {result.kept_as.name}; "
+            f"{result.rows_saved} rows copied into a fresh {name}{lost}"
+        )
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.file)
@@ -363,6 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["csv", "parquet"], help="default: from --out")
     exp.add_argument("--timezone", default="Asia/Shanghai")
     exp.add_argument("--out", required=True)
+    rep = sub.add_parser(
+        "repair",
+        help="move damaged data files aside (kept) and copy what is readable into fresh ones",
+    )
+    rep.add_argument("--data-dir", default="data")
     verify = sub.add_parser("audit-verify", help="check the audit trail's hash chain")
     verify.add_argument("--data-dir", default="data")
     cert = sub.add_parser("opcua-cert", help="make an OPC UA client certificate and key")
@@ -390,9 +411,18 @@ def main(argv: list[str] | None = None) -> int:
         "user": _user,
         "audit-verify": _audit_verify,
         "export": _export,
+        "repair": _repair,
     }
     if args.command in sync:
         return sync[args.command](args)
+    if args.command in ("demo", "run"):
+        from station.datafiles import DamagedFile, check_data_dir
+
+        try:
+            check_data_dir(Path(args.data_dir))
+        except DamagedFile as exc:
+            print(exc, file=sys.stderr)
+            return 3
     runner = {"demo": _demo, "simulate": _simulate, "run": _run}[args.command]
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(args))

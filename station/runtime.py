@@ -147,6 +147,8 @@ class StationRuntime:
     def _watch_history(self, now_ms: int) -> None:
         behind, text = self.history_behind(now_ms)
         self.alarms.set_internal("HISTORIAN.BEHIND", behind, now_ms, text)
+        error = self.history.stats.last_error
+        self.alarms.set_internal("HISTORIAN.WRITE", error is not None, now_ms, error or "")
 
     def _watch_spool(self, now_ms: int) -> None:
         """Alarm while InfluxDB is unreachable, and before the spool fills."""

@@ -257,6 +257,17 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
             ),
         )
     )
+    points.append(
+        AlarmPoint(
+            id="HISTORIAN.WRITE",
+            kind="internal",
+            priority=2,
+            rule="internal",
+            message=Message(
+                zh="历史库写入失败（{cause}）", en="History file cannot be written ({cause})"
+            ),
+        )
+    )
     if station.history.influx is not None:
         points.append(
             AlarmPoint(

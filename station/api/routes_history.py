@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ MAX_RAW_SPAN_MS = 7 * 86_400_000
     tags=["history"],
     responses={
         400: {"description": "bad range, step or aggregate"},
+        503: {"description": "the history file is damaged or unreadable"},
         404: {"description": "unknown tag"},
     },
 )
@@ -57,9 +59,12 @@ async def history(
             raise HTTPException(400, f"agg={agg.value} applies to counter tags only")
     if step is not None and (end_ms - start_ms) // (step * 1000) > MAX_POINTS:
         raise HTTPException(400, f"more than {MAX_POINTS} buckets: use a larger step")
-    data = await run_in_threadpool(
-        rt.history_store.query, names, start_ms, end_ms, step, agg, MAX_POINTS
-    )
+    try:
+        data = await run_in_threadpool(
+            rt.history_store.query, names, start_ms, end_ms, step, agg, MAX_POINTS
+        )
+    except sqlite3.DatabaseError as exc:  # a damaged file: say so, and the alarm stands
+        raise HTTPException(503, f"history file unreadable: {exc}") from None
     series = []
     for tag in names:
         points = [

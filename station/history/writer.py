@@ -196,14 +196,18 @@ class HistoryWriter:
                 elif oldest is not None:
                     self.store.mark_unflushed(conn, oldest)
             # counted once committed, never before
+            if self.stats.last_error is not None:
+                log.info("history writes succeed again")
+            self.stats.last_error = None
             self.stats.transactions += 1
             self.stats.batches_written += len(batches)
             self.stats.rows_written += sum(len(b) for b in batches)
         except sqlite3.Error as exc:
             # The file is full or broken; say so and keep acquisition running.
             self.stats.failed_rows += sum(len(b) for b in batches)
+            if self.stats.last_error is None:  # once per outage, the alarm tells the rest
+                log.error("history write failed: %s", exc)
             self.stats.last_error = str(exc)
-            log.error("history write failed: %s", exc)
 
     def _write_batches(self, conn: sqlite3.Connection, batches: list[SampleBatch]) -> int | None:
         newest: int | None = None
