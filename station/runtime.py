@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -112,6 +113,7 @@ class StationRuntime:
         while True:
             now = self.now_ms()
             self.alarms.tick(now)
+            self.journal.catch_up()
             self._watch_devices(now)
             self._watch_history(now)
             if self.influx is not None:
@@ -147,8 +149,21 @@ class StationRuntime:
     def _watch_history(self, now_ms: int) -> None:
         behind, text = self.history_behind(now_ms)
         self.alarms.set_internal("HISTORIAN.BEHIND", behind, now_ms, text)
-        error = self.history.stats.last_error
+        error = self.history.stats.last_error or self.journal.last_error
         self.alarms.set_internal("HISTORIAN.WRITE", error is not None, now_ms, error or "")
+        free_mb = self.free_disk_mb()
+        self.alarms.set_internal(
+            "HISTORIAN.DISK",
+            free_mb < self.config.history.disk_warn_free_mb,
+            now_ms,
+            f"{free_mb:.1f} MB free in {self.data_dir}",
+        )
+
+    def free_disk_mb(self) -> float:
+        try:
+            return shutil.disk_usage(self.data_dir).free / 1e6
+        except OSError:
+            return 0.0
 
     def _watch_spool(self, now_ms: int) -> None:
         """Alarm while InfluxDB is unreachable, and before the spool fills."""

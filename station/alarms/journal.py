@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from station.alarms.lifecycle import AlarmStatus
 from station.records import RecordsStore
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = (
     """
@@ -24,6 +28,8 @@ CREATE TABLE IF NOT EXISTS alarm_rule_changes (
 """,
 )
 """The alarm package's tables in the records file, migration by migration."""
+MAX_PENDING = 100_000
+"""Journal events kept in memory while the records file cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class AlarmJournal:
     def __init__(self, store: RecordsStore) -> None:
         self.store = store
         store.ensure_schema("alarms", MIGRATIONS)
+        self._pending: list[tuple[tuple[object, ...], str, str]] = []
+        self.last_error: str | None = None
+        self.dropped = 0
 
     def record(
         self,
@@ -57,29 +66,58 @@ class AlarmJournal:
         user: str | None = None,
         comment: str | None = None,
     ) -> int:
-        with self.store.tx() as conn:
-            cur = conn.execute(
-                "INSERT INTO alarm_events (ts, alarm, event, state, priority, tag, value, "
-                "text_zh, text_en, user, comment) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    ts_ms,
-                    status.id,
-                    event,
-                    status.state.value,
-                    priority,
-                    tag,
-                    status.value,
-                    status.text_zh,
-                    status.text_en,
-                    user,
-                    comment,
-                ),
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO alarm_status VALUES (?, ?)",
-                (status.id, json.dumps(status.to_dict(), ensure_ascii=False)),
-            )
-            return int(cur.lastrowid or 0)
+        row = (
+            ts_ms,
+            status.id,
+            event,
+            status.state.value,
+            priority,
+            tag,
+            status.value,
+            status.text_zh,
+            status.text_en,
+            user,
+            comment,
+        )
+        snapshot = json.dumps(status.to_dict(), ensure_ascii=False)
+        if len(self._pending) >= MAX_PENDING:
+            self.dropped += 1  # memory is bounded too; counted, and the alarm already stands
+        else:
+            self._pending.append((row, status.id, snapshot))
+        return self.catch_up()
+
+    def catch_up(self) -> int:
+        """Write what waits, oldest first. The engine's state never depends on this: a full
+        disk delays the journal, it does not change which alarms are annunciated."""
+        if not self._pending:
+            return 0
+        try:
+            with self.store.tx() as conn:
+                seq = 0
+                for row, alarm, snapshot in self._pending:
+                    cur = conn.execute(
+                        "INSERT INTO alarm_events (ts, alarm, event, state, priority, tag, "
+                        "value, text_zh, text_en, user, comment) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        row,
+                    )
+                    conn.execute(
+                        "INSERT OR REPLACE INTO alarm_status VALUES (?, ?)", (alarm, snapshot)
+                    )
+                    seq = int(cur.lastrowid or 0)
+        except sqlite3.Error as exc:
+            if self.last_error is None:
+                log.error("alarm journal write failed, %d events wait: %s", len(self._pending), exc)
+            self.last_error = str(exc)
+            return 0
+        if self.last_error is not None:
+            log.info("alarm journal caught up (%d events)", len(self._pending))
+        self.last_error = None
+        self._pending.clear()
+        return seq
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     def load_statuses(self) -> dict[str, AlarmStatus]:
         with self.store.tx() as conn:

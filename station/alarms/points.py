@@ -259,6 +259,15 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
     )
     points.append(
         AlarmPoint(
+            id="HISTORIAN.DISK",
+            kind="internal",
+            priority=2,
+            rule="internal",
+            message=Message(zh="数据盘空间不足（{cause}）", en="Data disk filling up ({cause})"),
+        )
+    )
+    points.append(
+        AlarmPoint(
             id="HISTORIAN.WRITE",
             kind="internal",
             priority=2,

@@ -277,6 +277,8 @@ class HistoryConfig(Strict):
     max_backlog_rows: int = Field(default=5_000_000, ge=1000)
     """Rows acquisition may hand the history writer ahead of the file (about 20 bytes each in
     memory); past it new batches are refused, counted and alarmed instead of memory growing."""
+    disk_warn_free_mb: float = Field(default=500, ge=0)
+    """HISTORIAN.DISK while the data folder's disk has less free space than this."""
     behind_alarm_s: float = Field(default=30, gt=0)
     """HISTORIAN.BEHIND while a handed-over batch has waited longer than this (wall seconds)."""
     influx: InfluxConfig | None = None

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 MEASUREMENT = "gate_station"
 STOP_DRAIN_S = 3.0
 """At a clean stop, how long the last spooled points may take to reach a server that is up."""
+MAX_BUFFER_LINES = 2_000_000
+"""Points held in memory while the spool's disk is full (~200 bytes each)."""
 MAX_BACKOFF_S = 4.0
 """Longest wait between tries while the server is away: replay starts within seconds of its
 return (a write that fails costs little: the samples stay spooled)."""
@@ -58,6 +60,10 @@ class ForwarderStats:
     write_failures: int = 0
     last_error: str | None = None
     last_success_s: float | None = None
+    spool_error: str | None = None
+    dropped_points: int = 0
+    """Points lost because neither the disk nor the memory bound could hold them."""
+    restarts: int = 0
 
 
 class InfluxForwarder:
@@ -103,9 +109,26 @@ class InfluxForwarder:
             self._buffer.extend(lines)
 
     def _flush_buffer(self) -> None:
+        """Memory to disk. If the disk refuses (full), the lines stay in memory, bounded:
+        past MAX_BUFFER_LINES the oldest go, counted."""
         with self._lock:
             lines, self._buffer = self._buffer, []
-        self.spool.append(lines)
+        try:
+            self.spool.append(lines)
+        except OSError as exc:
+            with self._lock:
+                self._buffer = lines + self._buffer
+                excess = len(self._buffer) - MAX_BUFFER_LINES
+                if excess > 0:
+                    del self._buffer[:excess]
+                    self.stats.dropped_points += excess
+            if self.stats.spool_error is None:
+                log.error("InfluxDB spool cannot be written (%s): points wait in memory", exc)
+            self.stats.spool_error = str(exc)
+            return
+        if self.stats.spool_error is not None:
+            log.info("InfluxDB spool writable again")
+        self.stats.spool_error = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="influx-forwarder", daemon=True)
@@ -178,6 +201,20 @@ class InfluxForwarder:
             return None
 
     def _run(self) -> None:
+        """Supervised: an unexpected failure is logged once and the loop goes on; the
+        forwarder never dies silently."""
+        while not self._stop.is_set():
+            try:
+                self._forward()
+            except Exception as exc:
+                self.stats.restarts += 1
+                if self.stats.last_error is None:
+                    log.exception("InfluxDB forwarder failed; restarting it")
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                self._mark_down()
+                self._stop.wait(1.0)
+
+    def _forward(self) -> None:
         backoff = 1.0
         while not self._stop.is_set():
             self._flush_buffer()

@@ -6,6 +6,7 @@ is full, counted, and the forwarder raises an alarm well before that).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -105,10 +106,19 @@ class Spool:
             if path.exists() and path.stat().st_size + len(data) > self.segment_bytes:
                 self._write_seg += 1
                 path = self._path(self._write_seg)
-            with path.open("ab") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            with path.open("ab", buffering=0) as f:
+                start = f.tell()
+                try:
+                    written = f.write(data)
+                    if written != len(data):
+                        raise OSError(28, f"short write ({written} of {len(data)} bytes)")
+                    os.fsync(f.fileno())
+                except OSError:
+                    # a full disk cut the write short: take the partial record back, so the
+                    # next append (when space returns) does not glue onto it
+                    with contextlib.suppress(OSError):
+                        f.truncate(start)
+                    raise
             self._enforce_limit()
 
     def _enforce_limit(self) -> None:

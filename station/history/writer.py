@@ -22,6 +22,8 @@ from station.samples import Quality, SampleBatch
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
+RETRY_S = 1.0
+"""Pause before a failed transaction is tried again (a full disk, a locked or damaged file)."""
 _LAYOUT_CACHE = 1024
 
 
@@ -40,7 +42,8 @@ class WriterStats:
     """Rows refused because the backlog was at its bound (acquisition outran the file)."""
     last_shed_ms: int | None = None
     failed_rows: int = 0
-    """Rows whose transaction failed (the file full or broken)."""
+    """Rows whose transaction failed (the file full or broken); they are written again."""
+    restarts: int = 0
     last_error: str | None = None
 
 
@@ -87,6 +90,7 @@ class HistoryWriter:
         self.stats = WriterStats()
         self._idle = threading.Event()
         self.backlog = Backlog()
+        self._rebuild_from: int | None = None
         self._backlog_lock = threading.Lock()
         self.max_backlog_rows = config.max_backlog_rows
 
@@ -131,63 +135,112 @@ class HistoryWriter:
         return self._idle.wait(timeout)
 
     def _run(self) -> None:
-        conn = self.store.connect()
-        try:
-            self._recover(conn)
-            stopping = False
-            while not stopping:
-                try:
-                    first = self._queue.get(timeout=0.5)
-                except queue.Empty:
-                    self._idle.set()
-                    continue
-                batches: list[SampleBatch] = []
-                item: SampleBatch | None = first
-                # gather for a moment: a transaction rewrites every B-tree page its rows touch
-                # (one per tag, the key being tag then time), so ten polls in one transaction
-                # cost little more than one
-                gather_until = time.monotonic() + self.commit_interval_s
-                while True:
-                    if item is None:
-                        stopping = True
+        """Supervised: whatever fails is logged once, alarmed (stats.last_error) and the work
+        goes on; batches whose transaction failed are kept and written again, in order."""
+        retry: list[SampleBatch] = []
+        stopping = False
+        while True:
+            conn: sqlite3.Connection | None = None
+            try:
+                conn = self.store.connect()
+                self._recover(conn)
+                while not (stopping and not retry):
+                    batches, stopping = self._gather(retry, stopping)
+                    if not batches and not stopping:
+                        self._idle.set()
+                        continue
+                    started = time.thread_time()
+                    ok = self._write(conn, batches, final=stopping)
+                    self.stats.cpu_s += time.thread_time() - started
+                    if ok:
+                        self._done(batches)
+                        retry = []
                     else:
-                        batches.append(item)
-                    if stopping or len(batches) >= 500:
-                        break
-                    try:
-                        item = self._queue.get(timeout=max(0.0, gather_until - time.monotonic()))
-                    except queue.Empty:
-                        break
-                started = time.thread_time()
-                self._write(conn, batches, final=stopping)
-                self.stats.cpu_s += time.thread_time() - started
-                self._done(batches)
-                if self._queue.empty():
-                    self._idle.set()
-        finally:
-            conn.close()
-            self._idle.set()
+                        retry = batches
+                        if stopping:  # cannot wait for space at a stop: say what is lost
+                            log.error("history: %d rows not written at stop", self.backlog.rows)
+                            return
+                        time.sleep(RETRY_S)
+                    if self._queue.empty() and not retry:
+                        self._idle.set()
+                return
+            except Exception as exc:  # a bug or a file gone: never a dead writer
+                self.stats.restarts += 1
+                if self.stats.last_error is None:
+                    log.exception("history writer failed; restarting it")
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                time.sleep(RETRY_S)
+            finally:
+                if conn is not None:
+                    conn.close()
+                self._idle.set()
+
+    def _gather(self, retry: list[SampleBatch], stopping: bool) -> tuple[list[SampleBatch], bool]:
+        """The batches of the next transaction: those to retry first, then what the queue
+        brings within the commit interval (a transaction rewrites every B-tree page its rows
+        touch, one per tag, so ten polls in one cost little more than one)."""
+        batches = list(retry)
+        if stopping:
+            return batches, True
+        if not batches:
+            try:
+                first = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                return [], False
+            if first is None:
+                return [], True
+            batches.append(first)
+        gather_until = time.monotonic() + self.commit_interval_s
+        while len(batches) < 500:
+            try:
+                item = self._queue.get(timeout=max(0.0, gather_until - time.monotonic()))
+            except queue.Empty:
+                break
+            if item is None:
+                return batches, True
+            batches.append(item)
+        return batches, False
+
+    def _reset_in_memory(self, oldest_ms: int) -> None:
+        """A failed transaction left the in-memory rollups and counter readings ahead of the
+        file: forget them, and rebuild the rollups from the raw rows once writes succeed."""
+        self._rollups = {name: RollupAccumulator(ms) for name, ms in ROLLUPS.items()}
+        self._tracker = CounterTracker()
+        self._ids.clear()
+        self._rebuild_from = (
+            oldest_ms if self._rebuild_from is None else min(self._rebuild_from, oldest_ms)
+        )
+
+    def _rebuild(self, conn: sqlite3.Connection, since: int) -> None:
+        known = dict(conn.execute("SELECT name, id FROM tags").fetchall())
+        counters = {known[n]: r for n, r in self.counters.items() if n in known}
+        self.store.rebuild_rollups(conn, since, counters)
+        self.store.clear_unflushed(conn)
 
     def _recover(self, conn: sqlite3.Connection) -> None:
         """After a stop that flushed no rollups (a kill), rebuild them from the raw rows."""
         since = self.store.unflushed_since(conn)
         if since is None:
             return
-        known = dict(conn.execute("SELECT name, id FROM tags").fetchall())
-        counters = {known[n]: r for n, r in self.counters.items() if n in known}
         with conn:
-            self.store.rebuild_rollups(conn, since, counters)
-            self.store.clear_unflushed(conn)
+            self._rebuild(conn, since)
         self.stats.rollups_rebuilt_from_ms = since
         log.info("history: rollups rebuilt from raw rows since %d ms (unclean stop)", since)
 
-    def _write(self, conn: sqlite3.Connection, batches: list[SampleBatch], final: bool) -> None:
+    def _write(self, conn: sqlite3.Connection, batches: list[SampleBatch], final: bool) -> bool:
+        """One transaction; True when it committed."""
+        oldest = min(b.ts_ms for b in batches) if batches else None
         try:
             with conn:
-                oldest = min(b.ts_ms for b in batches) if batches else None
                 newest = self._write_batches(conn, batches)
                 flushed = final
-                if newest is not None:
+                if self._rebuild_from is not None:
+                    # after a failure: the raw rows (these included) are the truth
+                    since = min(self._rebuild_from, self.store.unflushed_since(conn) or 2**62)
+                    self._rebuild(conn, since)
+                    self._rollups = {n: RollupAccumulator(ms) for n, ms in ROLLUPS.items()}
+                    flushed = True
+                elif newest is not None:
                     flushed = self._maintain(conn, newest, final)
                 elif final:
                     self._flush_rollups(conn)
@@ -203,11 +256,16 @@ class HistoryWriter:
             self.stats.batches_written += len(batches)
             self.stats.rows_written += sum(len(b) for b in batches)
         except sqlite3.Error as exc:
-            # The file is full or broken; say so and keep acquisition running.
+            # The file is full or broken: keep the batches, say so, keep acquisition running.
             self.stats.failed_rows += sum(len(b) for b in batches)
             if self.stats.last_error is None:  # once per outage, the alarm tells the rest
                 log.error("history write failed: %s", exc)
             self.stats.last_error = str(exc)
+            if oldest is not None:
+                self._reset_in_memory(oldest)
+            return False
+        self._rebuild_from = None
+        return True
 
     def _write_batches(self, conn: sqlite3.Connection, batches: list[SampleBatch]) -> int | None:
         newest: int | None = None

@@ -115,7 +115,7 @@ def test_garbage_inside_a_history_file_with_an_intact_header_is_refused(tmp_path
     assert "damaged" in err
 
 
-@pytest.mark.expect_log("history write failed")
+@pytest.mark.expect_log("history write failed", "rows not written at stop")
 async def test_damage_found_while_running_is_alarmed_and_a_503(tmp_path: Path) -> None:
     import asyncio
 
