@@ -246,62 +246,37 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 ),
             )
         )
-    points.append(
-        AlarmPoint(
-            id="HISTORIAN.BEHIND",
-            kind="internal",
-            priority=2,
-            rule="internal",
-            message=Message(
-                zh="历史库写入落后于采集（{cause}）", en="History lags acquisition ({cause})"
-            ),
-        )
-    )
-    points.append(
-        AlarmPoint(
-            id="HISTORIAN.DISK",
-            kind="internal",
-            priority=2,
-            rule="internal",
-            message=Message(zh="数据盘空间不足（{cause}）", en="Data disk filling up ({cause})"),
-        )
-    )
-    points.append(
-        AlarmPoint(
-            id="HISTORIAN.WRITE",
-            kind="internal",
-            priority=2,
-            rule="internal",
-            message=Message(
-                zh="历史库写入失败（{cause}）", en="History file cannot be written ({cause})"
-            ),
-        )
-    )
+    # the service's own conditions, set by the runtime (the delays are the runtime's too)
+    historian = [
+        ("BEHIND", 2, "历史库写入落后于采集（{cause}）", "History lags acquisition ({cause})"),
+        ("DISK", 2, "数据盘空间不足（{cause}）", "Data disk filling up ({cause})"),
+        ("WRITE", 2, "历史库写入失败（{cause}）", "History file cannot be written ({cause})"),
+    ]
     if station.history.influx is not None:
-        points.append(
-            AlarmPoint(
-                id="HISTORIAN.INFLUX-DOWN",
-                kind="internal",
-                priority=3,
-                rule="internal",
-                on_delay_s=0,  # the 60 s run from the outage's recorded start (runtime)
-                message=Message(
-                    zh="InfluxDB 写入失败，数据暂存本地：{cause}",
-                    en="InfluxDB unreachable, samples spooled: {cause}",
-                ),
-            )
+        historian += [
+            (
+                "INFLUX-DOWN",
+                3,
+                "InfluxDB 写入失败，数据暂存本地：{cause}",
+                "InfluxDB unreachable, samples spooled: {cause}",
+            ),
+            (
+                "SPOOL-FILLING",
+                2,
+                "历史数据暂存空间将满（{cause}）",
+                "Historian spool filling up ({cause})",
+            ),
+        ]
+    points.extend(
+        AlarmPoint(
+            id=f"HISTORIAN.{name}",
+            kind="internal",
+            priority=priority,
+            rule="internal",
+            message=Message(zh=zh, en=en),
         )
-        points.append(
-            AlarmPoint(
-                id="HISTORIAN.SPOOL-FILLING",
-                kind="internal",
-                priority=2,
-                rule="internal",
-                message=Message(
-                    zh="历史数据暂存空间将满（{cause}）", en="Historian spool filling up ({cause})"
-                ),
-            )
-        )
+        for name, priority, zh, en in historian
+    )
     ids = [p.id for p in points]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
