@@ -357,7 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="manage users (add, list, disable)")
     user.add_argument("--data-dir", default="data")
     usub = user.add_subparsers(dest="user_command", required=True)
-    add = usub.add_parser("add")
+
+    def user_command(name: str) -> argparse.ArgumentParser:
+        """`--data-dir` is taken after the sub-command too (`station user add NAME
+        --role R --data-dir D`, as the README writes it)."""
+        sp = usub.add_parser(name)
+        sp.add_argument("--data-dir", default=argparse.SUPPRESS)
+        return sp
+
+    add = user_command("add")
     add.add_argument("name")
     add.add_argument(
         "--role",
@@ -366,8 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--display-name")
     add.add_argument("--password-stdin", action="store_true")
-    usub.add_parser("list")
-    dis = usub.add_parser("disable")
+    user_command("list")
+    dis = user_command("disable")
     dis.add_argument("name")
     exp = sub.add_parser("export", help="export history to CSV or Parquet")
     exp.add_argument("--data-dir", default="data")
@@ -375,7 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--end", required=True)
     exp.add_argument("--tags", help="comma-separated (default: all)")
     exp.add_argument("--step", type=int, help="seconds per aggregate (default: raw samples)")
-    exp.add_argument("--agg", default="mean", choices=["mean", "min", "max", "last", "count"])
+    exp.add_argument(
+        "--agg",
+        default="mean",
+        choices=["mean", "min", "max", "last", "count", "delta", "resets"],
+        help="delta / resets: counters' delivered quantity and resets per step",
+    )
     exp.add_argument("--format", choices=["csv", "parquet"], help="default: from --out")
     exp.add_argument("--timezone", default="Asia/Shanghai")
     exp.add_argument("--out", required=True)

@@ -261,3 +261,22 @@ def test_alarm_rules_must_name_existing_tags_and_alarms() -> None:
     only_alarm = text.replace("suppressed_by: [XS-201A.TRIP]", "suppressed_by: [XS-201A.TRIPP]")
     with pytest.raises(ConfigError, match=r"XS-201A\.TRIPP"):
         parse_config(only_alarm, "station.yaml")
+
+
+def test_user_commands_take_data_dir_where_the_readme_puts_it(tmp_path: Path) -> None:
+    data = tmp_path / "site-data"
+    add = subprocess.run(
+        [
+            sys.executable, "-m", "station.cli", "user", "add", "wang",
+            "--role", "operator", "--password-stdin", "--data-dir", str(data),
+        ],
+        input="s3cret-pass\n", capture_output=True, text=True,
+    )  # fmt: skip
+    assert add.returncode == 0, add.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "station.cli", "user", "--data-dir", str(data), "list"],
+        capture_output=True,
+        text=True,
+    )
+    assert "wang" in listed.stdout and "operator" in listed.stdout
+    assert (data / "records.sqlite3").exists()
