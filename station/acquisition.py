@@ -154,8 +154,7 @@ class DeviceAcquisition:
     def _change_batches(self, result: ReadResult) -> list[SampleBatch]:
         """Values reported by exception, each at its source time: one batch per instant."""
         assert result.changes is not None
-        offset = result.clock_offset_s
-        trust_source = offset is None or abs(offset) <= self.device.max_clock_offset_s
+        trust_source = not self.stats.clock_suspect  # judged from this very result
         instants: dict[int, dict[int, tuple[float, int]]] = {}
         for c in result.changes:
             ts = c.ts_ms if trust_source else c.received_ms
@@ -163,9 +162,7 @@ class DeviceAcquisition:
         batches = []
         for ts in sorted(instants):
             points = instants[ts]
-            idx = np.fromiter(points, dtype=np.intp, count=len(points))
-            order = np.argsort(idx)
-            idx = idx[order]
+            idx = np.sort(np.fromiter(points, dtype=np.intp, count=len(points)))
             vals = np.array([points[i][0] for i in idx.tolist()], dtype=np.float64)
             stat = np.array([points[i][1] for i in idx.tolist()], dtype=np.uint8)
             batches.append(self._judge(ts, idx, vals, stat))
@@ -207,7 +204,9 @@ class DeviceAcquisition:
             s.failed_polls += 1
         if result.reached and not result.all_ok:
             s.incomplete_polls += 1
-        s.tag_bad_polls += result.status != PointStatus.OK
+        s.tag_bad_polls += (result.status != PointStatus.OK) & (
+            result.status != PointStatus.INITIAL
+        )
         s.tag_errors = result.errors
         s.delivering = result.reached and result.any_ok
         if result.all_ok:
