@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from station.alarms import rule_changes
 from station.alarms.evaluate import Condition, TagState, evaluate, render
 from station.alarms.journal import AlarmJournal
 from station.alarms.lifecycle import AlarmStatus, NotAllowed, State
@@ -32,13 +33,6 @@ _ORDER = {
     "deviation": 3,
     "supply": 4,
     "internal": 5,
-}
-CHANGEABLE = {
-    "limit": float,
-    "deadband": float,
-    "on_delay_s": float,
-    "off_delay_s": float,
-    "priority": int,
 }
 
 
@@ -116,8 +110,14 @@ class AlarmEngine:
         self.language = language
         self.points: dict[str, AlarmPoint] = {p.id: p for p in points}
         for alarm, changes in journal.rule_changes().items():
-            if alarm in self.points:
-                self.points[alarm] = self.points[alarm].with_changes(**changes)
+            if alarm not in self.points:
+                continue
+            try:  # a change stored by an earlier version without these checks
+                clean = rule_changes.validate(self.points[alarm], changes, self.points)
+            except NotAllowed as exc:
+                log.error("stored rule change of %s ignored: %s", alarm, exc)
+                continue
+            self.points[alarm] = self.points[alarm].with_changes(**clean)
         saved = journal.load_statuses()
         self.status = {i: saved.get(i, AlarmStatus(i)) for i in self.points}
         self._timers = {i: _Timer() for i in self.points}
@@ -291,12 +291,7 @@ class AlarmEngine:
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Management of change: effective at once, persisted; returns (old, new)."""
         point, _ = self._get(alarm)
-        unknown = set(changes) - set(CHANGEABLE)
-        if unknown:
-            raise NotAllowed(f"cannot change {sorted(unknown)}; changeable: {sorted(CHANGEABLE)}")
-        if "limit" in changes and point.limit is None:
-            raise NotAllowed(f"{alarm} has no limit")
-        clean = {k: CHANGEABLE[k](v) for k, v in changes.items()}
+        clean = rule_changes.validate(point, changes, self.points)
         old = {k: getattr(point, k) for k in clean}
         self.points[alarm] = point.with_changes(**clean)
         self.journal.save_rule_change(alarm, clean, now_ms, user, reason)

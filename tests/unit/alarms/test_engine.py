@@ -274,3 +274,41 @@ def test_kpi_floods_chattering_and_top10(tmp_path: Path) -> None:
     ]
     k2 = alarm_kpi(many, T0, T0 + 3_600_000, {"OLD": T0 - 90_000_000}, T0)
     assert len(k2.floods) == 1 and k2.floods[0].alarms == 15 and k2.standing == ["OLD"]
+
+
+@pytest.mark.parametrize(
+    ("alarm", "changes", "reason"),
+    [
+        ("PT-301.H", {"priority": 0}, "priority is 1"),
+        ("PT-301.H", {"priority": 5e16}, "priority is 1"),
+        ("PT-301.H", {"priority": True}, "priority is 1"),
+        ("PT-301.H", {"limit": float("nan")}, "finite"),
+        ("PT-301.H", {"limit": float("inf")}, "finite"),
+        ("PT-301.H", {"limit": "0.4"}, "a number"),
+        ("PT-301.H", {"limit": 0.5}, "LL < L < H < HH"),  # above its HH
+        ("PT-301.L", {"limit": 0.1}, "LL < L < H < HH"),  # below its LL
+        ("PT-301.H", {"on_delay_s": -1}, "between 0 and"),
+        ("PT-301.H", {"off_delay_s": 6e66}, "between 0 and"),
+        ("PT-301.H", {"deadband": -0.01}, "between 0 and"),
+        ("PT-301.H", {}, "no change"),
+    ],
+)
+def test_management_of_change_refuses_nonsense(
+    tmp_path: Path, alarm: str, changes: dict[str, object], reason: str
+) -> None:
+    e = engine(tmp_path)
+    before = e.points[alarm]
+    with pytest.raises(NotAllowed, match=reason):
+        e.change_rule(alarm, changes, "master", "x", T0)
+    assert e.points[alarm] == before
+    assert engine(tmp_path).points[alarm] == before  # nothing stored either
+
+
+@pytest.mark.expect_log("stored rule change of PT-301.HH ignored")
+def test_a_nonsense_change_stored_by_an_older_version_is_ignored_at_start(
+    tmp_path: Path,
+) -> None:
+    e = engine(tmp_path)
+    e.journal.save_rule_change("PT-301.HH", {"priority": 0}, T0, "master", "old version")
+    again = engine(tmp_path)
+    assert again.points["PT-301.HH"].priority == e.points["PT-301.HH"].priority == 1
