@@ -271,9 +271,18 @@ class AlarmEngine:
         self._emit(point, st, st.reset(now_ms), now_ms, user, comment)
         self._propagate_suppression([alarm], now_ms)
 
-    def shelve(self, alarm: str, user: str, reason: str, until_ms: int | None, now_ms: int) -> None:
+    def shelve(
+        self,
+        alarm: str,
+        user: str,
+        reason: str,
+        until_ms: int | None,
+        now_ms: int,
+        oneshot: bool = False,
+    ) -> None:
         point, st = self._get(alarm)
-        self._emit(point, st, st.shelve(user, reason, until_ms, now_ms), now_ms, user, reason)
+        event = st.shelve(user, reason, until_ms, now_ms, oneshot)
+        self._emit(point, st, event, now_ms, user, reason)
 
     def unshelve(self, alarm: str, user: str, now_ms: int) -> None:
         point, st = self._get(alarm)

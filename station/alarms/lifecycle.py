@@ -90,6 +90,7 @@ class AlarmStatus:
         self.cleared_ms = now_ms
         if self.shelved_oneshot:  # a one-shot shelve ends with the alarm it shelved
             self.shelved_oneshot = False
+            self.shelved_until_ms = None
             self.shelved_by = self.shelve_reason = None
             return "cleared_unshelved"
         if latch and not self.hidden and self.raised_ms is not None:
@@ -114,11 +115,15 @@ class AlarmStatus:
         self.latched, self.changed_ms = False, now_ms
         return "reset"
 
-    def shelve(self, user: str, reason: str, until_ms: int | None, now_ms: int) -> str:
+    def shelve(
+        self, user: str, reason: str, until_ms: int | None, now_ms: int, oneshot: bool = False
+    ) -> str:
+        """Until `until_ms`; a one-shot shelve also ends when the alarm clears (and, given
+        an `until_ms`, at that time at the latest: the role's cap holds for it too)."""
         if self.out_of_service:
             raise NotAllowed(f"{self.id} is out of service")
         self.shelved_until_ms = until_ms
-        self.shelved_oneshot = until_ms is None
+        self.shelved_oneshot = oneshot or until_ms is None
         self.shelved_by, self.shelve_reason, self.changed_ms = user, reason, now_ms
         return "shelved"
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from station.alarms.kpi import alarm_kpi
 from station.alarms.lifecycle import NotAllowed, State
@@ -50,7 +50,14 @@ class AckIn(BaseModel):
 class ShelveIn(BaseModel):
     reason: str = Field(min_length=3, max_length=500)
     duration_s: float | None = Field(default=None, gt=0)
-    """None: one-shot, until the alarm next clears."""
+    """None: one-shot, until the alarm next clears or the role's cap, whichever comes first."""
+
+    @field_validator("reason")
+    @classmethod
+    def _a_reason_says_something(cls, v: str) -> str:
+        if len(v.strip()) < 3:
+            raise ValueError("a reason of blanks is not a reason")
+        return v.strip()
 
 
 class CommentIn(BaseModel):
@@ -265,14 +272,16 @@ def shelve(request: Request, alarm: str, body: ShelveIn) -> ActionResult:
             403,
         )
     now = rt.now_ms()
-    until = None if duration is None else now + int(duration * 1000)
+    # a one-shot shelve ends when the alarm clears, and at the role's cap at the latest
+    oneshot = duration is None
+    until = now + int((limit if duration is None else duration) * 1000)
     return _act(
         request,
         alarm,
         "alarm.shelve",
         Role.operator,
-        lambda u: rt.alarms.shelve(alarm, u.username, body.reason, until, now),
-        {"reason": body.reason, "new": {"until": until, "oneshot": until is None}},
+        lambda u: rt.alarms.shelve(alarm, u.username, body.reason, until, now, oneshot),
+        {"reason": body.reason, "new": {"until": until, "oneshot": oneshot}},
     )
 
 

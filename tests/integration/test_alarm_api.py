@@ -253,3 +253,29 @@ async def test_kpi_endpoint(api: Api) -> None:
         "/api/alarms/kpi", params={"start": "2030-01-01T00:00:00Z", "end": "2020-01-01T00:00:00Z"}
     )
     assert bad.status_code == 400
+
+
+async def test_a_one_shot_shelve_ends_at_the_roles_cap_and_blanks_are_no_reason(
+    api: Api,
+) -> None:
+    api.station.sim.set_scenario("gas-leak")
+    await api.station.run(120)
+    op = await api.login("op")
+    r = await api.http.post(
+        "/api/alarms/GT-02.H/shelve", headers=op, json={"reason": "      ", "duration_s": 60}
+    )
+    assert r.status_code == 422 and "blanks" in r.text
+    r = await api.http.post(
+        "/api/alarms/GT-02.H/shelve", headers=op, json={"reason": "sensor being cleaned"}
+    )  # no duration: one-shot
+    assert r.status_code == 200
+    shelved = {a["id"]: a for a in (await api.http.get("/api/alarms")).json()}["GT-02.H"]
+    assert shelved["state"] == "shelved" and shelved["shelved_until"] is not None
+    cap = api.station.rt.config.alarms.shelve_max_s["operator"]
+    api.station.step_s = 60.0  # eight hours in minute steps (a poll each)
+    await api.station.run(cap - 120)  # the leak stands: still shelved before the cap
+    states = {a["id"]: a["state"] for a in (await api.http.get("/api/alarms")).json()}
+    assert states["GT-02.H"] == "shelved"
+    await api.station.run(240)  # past the operator's cap: back, re-annunciated
+    states = {a["id"]: a["state"] for a in (await api.http.get("/api/alarms")).json()}
+    assert states["GT-02.H"] == "unacknowledged"
