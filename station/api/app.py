@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from station.api import routes_alarms, routes_history, routes_live
+from station.api import guards, routes_alarms, routes_history, routes_live
 from station.metrics import registry_for
 from station.runtime import StationRuntime
 
@@ -22,6 +22,7 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
         version="0.1.0",
     )
     app.state.runtime = runtime
+    guards.install(app)
     app.include_router(routes_live.router)
     app.include_router(routes_history.router)
     app.include_router(routes_alarms.router)

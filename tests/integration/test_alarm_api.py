@@ -279,3 +279,27 @@ async def test_a_one_shot_shelve_ends_at_the_roles_cap_and_blanks_are_no_reason(
     await api.station.run(240)  # past the operator's cap: back, re-annunciated
     states = {a["id"]: a["state"] for a in (await api.http.get("/api/alarms")).json()}
     assert states["GT-02.H"] == "unacknowledged"
+
+
+async def test_a_validation_error_never_echoes_what_was_sent_and_bodies_are_capped(
+    api: Api,
+) -> None:
+    secret = "correct horse battery staple " * 3000  # ~90 kB, a password nobody should see
+    r = await api.http.post("/api/login", json={"password": secret})  # no username
+    assert r.status_code == 422
+    assert "correct horse" not in r.text and len(r.content) < 1000
+    assert r.json()["detail"][0]["loc"] == ["body", "username"]
+    huge = "x" * (2 << 20)
+    r = await api.http.post("/api/login", json={"username": "op", "password": huge})
+    assert r.status_code == 413 and "over 1048576 bytes" in r.json()["detail"]
+
+    async def streamed() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+        yield b'{"username": "op", "password": "'
+        for _ in range(40):
+            yield b"y" * 65536
+        yield b'"}'
+
+    r = await api.http.post(
+        "/api/login", content=streamed(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
