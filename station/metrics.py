@@ -95,41 +95,27 @@ class StationCollector(Collector):
             stage.add_metric([name], seconds)
         yield stage
 
-        yield CounterMetricFamily(
-            f"{P}_samples_published",
-            "Tag values out of acquisition.",
-            value=rt.bus.values_published,
-        )
-        yield CounterMetricFamily(
-            f"{P}_history_rows_written",
-            "Rows written to the embedded history.",
-            value=rt.history.stats.rows_written,
-        )
-        yield GaugeMetricFamily(
-            f"{P}_history_queue_batches",
-            "Batches handed to the history writer and not yet in the file.",
-            value=rt.history.pending,
-        )
-        yield GaugeMetricFamily(
-            f"{P}_history_queue_rows",
-            "Rows handed to the history writer and not yet in the file.",
-            value=rt.history.backlog.rows,
-        )
-        yield GaugeMetricFamily(
-            f"{P}_history_lag_seconds",
-            "How long the oldest batch not yet in the history file has waited.",
-            value=rt.history.backlog.lag_s,
-        )
-        yield CounterMetricFamily(
-            f"{P}_history_shed_rows",
-            "Rows refused at the backlog bound (lost to the embedded history).",
-            value=rt.history.stats.shed_rows,
-        )
-        yield CounterMetricFamily(
-            f"{P}_history_failed_rows",
-            "Rows whose write to the history file failed.",
-            value=rt.history.stats.failed_rows,
-        )
+        h = rt.history
+        C, G = CounterMetricFamily, GaugeMetricFamily
+        single: list[tuple[type[CounterMetricFamily | GaugeMetricFamily], str, str, float]] = [
+            (C, "samples_published", "Tag values out of acquisition.", rt.bus.values_published),
+            (C, "history_rows_written", "Rows written to the embedded history.",
+             h.stats.rows_written),
+            (G, "history_queue_batches",
+             "Batches handed to the history writer and not yet in the file.", h.pending),
+            (G, "history_queue_rows",
+             "Rows handed to the history writer and not yet in the file.", h.backlog.rows),
+            (G, "history_lag_seconds",
+             "How long the oldest batch not yet in the history file has waited.",
+             h.backlog.lag_s),
+            (C, "history_shed_rows",
+             "Rows refused at the backlog bound (lost to the embedded history).",
+             h.stats.shed_rows),
+            (C, "history_failed_rows", "Rows whose write to the history file failed.",
+             h.stats.failed_rows),
+        ]  # fmt: skip
+        for family, name, text, amount in single:
+            yield family(f"{P}_{name}", text, value=amount)
         forwarder = getattr(rt, "influx", None)
         if forwarder is not None:
             st = forwarder.stats
