@@ -1,6 +1,6 @@
 """Guards every endpoint inherits, so a route added later cannot forget them: a cap on the
-size of a request body, and validation errors that never echo what was sent (a password,
-a 20 MB field) back to the client."""
+size of a request body, validation errors that never echo what was sent (a password, a 20 MB
+field) back to the client, and times outside what the station can hold answered 400."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from station.api.timefmt import TimeOutOfRange
 
 MAX_BODY_BYTES = 1 << 20
 """No request of this API needs more than a megabyte."""
@@ -82,6 +84,11 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def time_out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(TimeOutOfRange, time_out_of_range)
     app.add_middleware(BodySizeLimit)

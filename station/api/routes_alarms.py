@@ -362,6 +362,10 @@ def change_rule(request: Request, alarm: str, body: RuleChangeIn) -> ActionResul
     return ActionResult(done=[alarm])
 
 
+KPI_MAX_DAYS = 400
+"""A year and a bit: the yearly safety report, with the month on either side."""
+
+
 @router.get("/api/alarms/kpi")
 def kpi(request: Request, start: datetime, end: datetime) -> dict[str, Any]:
     """EEMUA 191 figures for any period (the safety report uses these)."""
@@ -370,6 +374,8 @@ def kpi(request: Request, start: datetime, end: datetime) -> dict[str, Any]:
     s, e = to_ms(start, zone), to_ms(end, zone)
     if e <= s:
         raise HTTPException(400, "end must be after start")
+    if e - s > KPI_MAX_DAYS * 86_400_000:
+        raise HTTPException(400, f"KPIs cover at most {KPI_MAX_DAYS} days per request")
     standing = {
         a: st.raised_ms
         for a, st in rt.alarms.status.items()
@@ -433,7 +439,9 @@ async def stream(request: Request) -> StreamingResponse:
 
 @router.get("/api/audit", tags=["audit"])
 def audit(
-    request: Request, since_seq: int = 0, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+    request: Request,
+    since_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[dict[str, Any]]:
     require(request, "audit.read", None, Role.station_master)
     rt = runtime_of(request)

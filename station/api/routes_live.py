@@ -31,11 +31,17 @@ def runtime_of(request: Request) -> StationRuntime:
     return rt
 
 
+MAX_TAGS_PER_QUERY = 200
+"""A trend or a report page shows a few dozen; a repeated tag counts once."""
+
+
 def split_tags(rt: StationRuntime, tags: list[str] | None) -> list[str] | None:
     """Tags given repeated or comma-separated; unknown ones are a 404 that names them."""
     if not tags:
         return None
-    names = [t.strip() for item in tags for t in item.split(",") if t.strip()]
+    names = list(dict.fromkeys(t.strip() for item in tags for t in item.split(",") if t.strip()))
+    if len(names) > MAX_TAGS_PER_QUERY:
+        raise HTTPException(400, f"at most {MAX_TAGS_PER_QUERY} tags per request")
     unknown = [t for t in names if t not in rt.tags]
     if unknown:
         raise HTTPException(404, f"unknown tag(s): {', '.join(unknown)}")

@@ -303,3 +303,28 @@ async def test_a_validation_error_never_echoes_what_was_sent_and_bodies_are_capp
         "/api/login", content=streamed(), headers={"content-type": "application/json"}
     )
     assert r.status_code == 413
+
+
+async def test_inputs_at_the_edges_are_4xx_with_a_reason_never_500(api: Api) -> None:
+    master = await api.login("master")
+    for start, end in (
+        ("0001-01-01T00:00:00+14:00", "0001-01-02T00:00:00+14:00"),
+        ("9999-12-30T00:00:00-14:00", "9999-12-31T00:00:00-14:00"),
+        ("0001-01-01T00:00:00", "9999-12-31T00:00:00"),
+    ):
+        for path in ("/api/history", "/api/alarms/kpi"):
+            r = await api.http.get(path, params={"tags": "PT-301", "start": start, "end": end})
+            assert r.status_code == 400, (path, start, r.text)
+            assert "outside" in r.json()["detail"], r.text
+    r = await api.http.get(
+        "/api/alarms/kpi", params={"start": "2020-01-01T00:00:00", "end": "2025-01-01T00:00:00"}
+    )
+    assert r.status_code == 400 and "at most 400 days" in r.json()["detail"]
+    r = await api.http.get("/api/audit", params={"since_seq": 2**64}, headers=master)
+    assert r.status_code == 422
+    span = {"start": "2025-11-25T09:00:00", "end": "2025-11-25T11:00:00"}
+    r = await api.http.get("/api/history", params={"tags": ",".join(["PT-301"] * 1000), **span})
+    assert r.status_code == 200 and len(r.json()["series"]) == 1  # a repeated tag counts once
+    many = ",".join(f"T{i}" for i in range(201))
+    r = await api.http.get("/api/history", params={"tags": many, **span})
+    assert r.status_code == 400 and "at most 200 tags" in r.json()["detail"]
