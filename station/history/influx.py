@@ -186,8 +186,11 @@ class InfluxForwarder:
         if self._down_since is None:
             self._down_since = self._now_s()
             tmp = self._down_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"since": self._down_since}))
-            os.replace(tmp, self._down_file)
+            try:
+                tmp.write_text(json.dumps({"since": self._down_since}))
+                os.replace(tmp, self._down_file)
+            except OSError as exc:  # a full disk: the outage is still known in memory
+                log.warning("outage start not saved (%s)", exc)
 
     def _mark_up(self) -> None:
         if self._down_since is not None:

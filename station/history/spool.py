@@ -82,8 +82,15 @@ class Spool:
 
     def _save_cursor(self) -> None:
         tmp = self._cursor_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"segment": self.cursor.segment, "offset": self.cursor.offset}))
-        os.replace(tmp, self._cursor_file)
+        try:
+            tmp.write_text(
+                json.dumps({"segment": self.cursor.segment, "offset": self.cursor.offset})
+            )
+            os.replace(tmp, self._cursor_file)
+        except OSError as exc:
+            # a full disk: the cursor holds in memory and is saved with the next change; a
+            # kill meanwhile replays from the last saved one (points sent twice, never lost)
+            log.warning("spool cursor not saved (%s); kept in memory", exc)
 
     @property
     def size_bytes(self) -> int:
