@@ -68,7 +68,7 @@ class RegisterImage:
         groups: dict[tuple[Table, DataType, Order, Order, bool], list[int]] = {}
         mapped: dict[Table, set[int]] = {t: set() for t in Table}
         for i, tag in enumerate(device.tags):
-            width = 1 if tag.table.is_bits or tag.bit is not None else tag.type.width
+            width = tag.width
             size[tag.table] = max(size[tag.table], tag.address + width + 1)
             mapped[tag.table].update(range(tag.address, tag.address + width))
             key = (

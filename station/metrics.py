@@ -91,7 +91,7 @@ class StationCollector(Collector):
             "CPU time per stage: fan-out consumers on the poll loop, history writer thread.",
             labels=["stage"],
         )
-        for name, seconds in {**rt.bus.cpu_s, "history-writer": rt.history.stats.cpu_s}.items():
+        for name, seconds in rt.stage_cpu_s().items():
             stage.add_metric([name], seconds)
         yield stage
 

@@ -159,6 +159,10 @@ class StationRuntime:
             f"{free_mb:.1f} MB free in {self.data_dir}",
         )
 
+    def stage_cpu_s(self) -> dict[str, float]:
+        """CPU seconds per stage: each fan-out consumer on the poll loop, the writer thread."""
+        return {**self.bus.cpu_s, "history-writer": self.history.stats.cpu_s}
+
     def free_disk_mb(self) -> float:
         try:
             return shutil.disk_usage(self.data_dir).free / 1e6

@@ -1,10 +1,10 @@
 """Async Modbus polling of one device: run the read plan over its bus, decode, report status.
 
 A device that refuses a merged read (exception 02/03: the read spans a hole in its map) gets
-that read bisected until only the points it really lacks fail; the split plan is kept and
-the original one tried again every `reprobe_s`, in case the device is fixed. A gateway's
-exception 0A/0B means the device behind it is unreachable: communication loss, not a fault of
-each point."""
+that read cut at its widest gap, again, until only the points it really lacks fail; the cut
+plan is kept and the original one tried again every `reprobe_s`, in case the device is fixed.
+A gateway's exception 0A/0B means the device behind it is unreachable: communication loss, not
+a fault of each point."""
 
 from __future__ import annotations
 

@@ -126,7 +126,8 @@ class OpcUaPoller:
         self._status[i] = status
         if status in (PointStatus.OK, PointStatus.SOURCE_UNCERTAIN):
             self._values[i] = value
-        self._changes.append(PointChange(i, ts, value, status, received))
+        if self.settings.mode == "subscription":  # polling reads take the snapshot instead
+            self._changes.append(PointChange(i, ts, value, status, received))
 
     def _set_all(self, status: PointStatus) -> None:
         for i in range(len(self._status)):

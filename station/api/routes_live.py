@@ -95,7 +95,7 @@ def healthz(request: Request) -> HealthOut:
         now=utc_datetime(rt.clock),
         devices=devices,
         history=history,
-        stage_cpu_s={**rt.bus.cpu_s, "history-writer": rt.history.stats.cpu_s},
+        stage_cpu_s=rt.stage_cpu_s(),
     )
 
 

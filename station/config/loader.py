@@ -94,7 +94,7 @@ def _semantic_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
             tags.setdefault(tag.id, loc)
             if not isinstance(tag, ModbusTag):
                 continue
-            width = 1 if tag.table.is_bits else tag.type.width
+            width = tag.width
             if tag.table.is_bits and tag.type.value != "bool":
                 yield (*loc, "type"), f"{tag.table.value} points are bool, not {tag.type.value}"
             if tag.address + width > 65536:

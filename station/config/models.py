@@ -104,6 +104,11 @@ class ModbusTag(TagBase):
         return self.type is DataType.BOOL
 
     @property
+    def width(self) -> int:
+        """Registers (or bits) the value occupies: one for a coil, an input or a flag."""
+        return 1 if self.table.is_bits or self.bit is not None else self.type.width
+
+    @property
     def address_text(self) -> str:
         bit = f".{self.bit}" if self.bit is not None else ""
         return f"{self.table.value} {self.address}{bit}"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from station.history.counters import CounterTracker
 from station.history.rollup import RollupRow
 from station.schema_versions import migrate
 
@@ -183,8 +184,6 @@ class HistoryStore:
     def _rebuild_increments(
         conn: sqlite3.Connection, tag_id: int, rollover: float | None, m0: int
     ) -> None:
-        from station.history.counters import CounterTracker
-
         tracker = CounterTracker()
         before = conn.execute(
             "SELECT value FROM samples WHERE tag = ? AND quality = 0 AND ts < ? "

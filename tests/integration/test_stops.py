@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -50,7 +51,9 @@ def agree(data: Path) -> dict[str, tuple[int, int, int, int]]:
     return got
 
 
-def start_station(tmp_path: Path) -> tuple[object, object, str, Path]:
+def start_station(
+    tmp_path: Path,
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str], str, Path]:
     cfg, _ = config_with_free_ports(tmp_path, **{"poll_interval_s: 1.0": "poll_interval_s: 0.2"})
     http = free_port()
     data = tmp_path / "data"
@@ -76,21 +79,21 @@ def test_a_clean_stop_flushes_everything_and_exits_0(tmp_path: Path, sig: int) -
     sim, svc, base, data = start_station(tmp_path)
     try:
         health = healthy_for(base, 15)  # 3 s of polls, well inside the 10 s rollup flush
-        out = stop(svc, sig)  # type: ignore[arg-type]
-        assert svc.returncode == 0, out  # type: ignore[attr-defined]
+        out = stop(svc, sig)
+        assert svc.returncode == 0, out
         assert "Traceback" not in out, out
         got = agree(data)
-        polls = {d["id"]: d["polls"] for d in health["devices"]}  # type: ignore[index]
+        polls = {d["id"]: d["polls"] for d in health["devices"]}
         assert got["PT-301"][0] >= polls["PLC-1"]  # every poll up to the stop is stored
     finally:
-        stop(sim)  # type: ignore[arg-type]
+        stop(sim)
 
 
 def test_after_a_kill_the_rollups_are_rebuilt_from_raw(tmp_path: Path) -> None:
     sim, svc, base, data = start_station(tmp_path)
     try:
         healthy_for(base, 15)
-        stop(svc, signal.SIGKILL)  # type: ignore[arg-type]
+        stop(svc, signal.SIGKILL)
         before = counts(data)
         assert any(c[1] != c[2] for c in before.values())  # the kill left rollups behind raw
         svc = spawn(
@@ -103,10 +106,10 @@ def test_after_a_kill_the_rollups_are_rebuilt_from_raw(tmp_path: Path) -> None:
             base.rsplit(":", 1)[1],
         )
         healthy_for(base, 1)
-        out = stop(svc, signal.SIGTERM)  # type: ignore[arg-type]
-        assert svc.returncode == 0 and "Traceback" not in out, out  # type: ignore[attr-defined]
+        out = stop(svc, signal.SIGTERM)
+        assert svc.returncode == 0 and "Traceback" not in out, out
         after = agree(data)
         for tag, (raw, *_) in before.items():
             assert after[tag][0] >= raw  # nothing stored before the kill was lost since
     finally:
-        stop(sim)  # type: ignore[arg-type]
+        stop(sim)
