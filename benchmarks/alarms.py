@@ -2,10 +2,13 @@
 
 1. evaluations: the example station's 72 alarm points fed synthetic polls as fast as they go.
 2. latency: simulator, service (`station run`) and this client as three processes; a discrete
-   tag flips every 2 s of wall time in the simulator; time from the flip to the alarm event on
-   the SSE push channel, with the 100 ms poll period for reference.
+   tag flips in the simulator at free-running random times (gaps drawn uniformly from 1.3 to
+   2.7 s, so each flip falls at a random phase of the service's poll grid); time from the flip
+   to the alarm event on the SSE push channel, as a distribution, with the 100 ms poll period
+   for reference. Both processes draw the same flip times from a shared seed and start time.
 3. flood: 1,000 distinct alarms raised within one minute into a running service; every one
-   must reach the journal and the push channel, and /api/alarms must stay responsive.
+   must reach the journal and the push channel, and /api/alarms must stay responsive. The
+   batches are handed to the loop that owns the engine, as acquisition does in production.
 
 Usage: python benchmarks/alarms.py [--seconds 20]
 """
@@ -39,6 +42,21 @@ from station.records import RecordsStore  # noqa: E402
 from station.samples import SampleBatch  # noqa: E402
 
 MARK = "BENCH-FLIP"
+
+
+def flip_times(epoch: float, seed: int, until: float) -> list[float]:
+    """When the benchmark's signal flips: from `epoch`, random gaps of 1.3–2.7 s."""
+    rng = np.random.default_rng(seed)
+    out, t = [], epoch
+    while t < until:
+        t += float(rng.uniform(1.3, 2.7))
+        out.append(t)
+    return out
+
+
+def signal_at(flips: list[float], now: float) -> float:
+    """0 before the first flip, then 1, 0, 1 … at each."""
+    return float(int(np.searchsorted(flips, now, side="right")) % 2)
 
 
 def evaluations(seconds: float) -> tuple[float, float]:
@@ -98,22 +116,25 @@ def latency_config(path: Path) -> Path:
     return path
 
 
-async def serve_simulator(config: str) -> None:
+async def serve_simulator(config: str, epoch: float, seed: int) -> None:
     from simulators.station_sim import StationSimulator
     from station.clock import WallClock
 
+    flips = flip_times(epoch, seed, epoch + 3600)
     sim = StationSimulator(
-        load_config(config), WallClock(), signals={MARK: lambda: float(time.time() % 4 >= 2)}
+        load_config(config), WallClock(), signals={MARK: lambda: signal_at(flips, time.time())}
     )
     await sim.start()
     print("ready", flush=True)
     await asyncio.Event().wait()
 
 
-def latency(seconds: float) -> list[float]:
+def latency(seconds: float, seed: int) -> list[float]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-alarm-"))
     cfg = latency_config(tmp / "station.yaml")
-    sim = start_simulator(__file__, cfg)
+    epoch = time.time() + 5 + float(np.random.default_rng(seed).uniform(0, 1))
+    flips = flip_times(epoch, seed, epoch + 3600)
+    sim = start_simulator(__file__, cfg, ["--epoch", repr(epoch), "--seed", str(seed)])
     http = free_port()
     svc = start_service(cfg, tmp / "data", http)
     lat: list[float] = []
@@ -135,8 +156,9 @@ def latency(seconds: float) -> list[float]:
                 msg = json.loads(line[6:])
                 now = time.time()
                 if msg["id"] == "BENCH.FLIP" and msg["event"] in ("raised", "cleared"):
-                    flip = now - (now % 2)  # the signal flips on even seconds
-                    lat.append((now - flip) * 1000)
+                    k = int(np.searchsorted(flips, now, side="right")) - 1
+                    if k >= 0:
+                        lat.append((now - flips[k]) * 1000)
     finally:
         svc.terminate()
         sim.terminate()
@@ -185,6 +207,11 @@ def flood() -> dict[str, float]:
     )
     clock = ManualClock(t=1_764_036_000.0)
     rt = StationRuntime(cfg, clock, tempfile.mkdtemp(prefix="bench-flood-"))
+    # the engine's owner: a loop of its own, as CoreThread gives it in the service (the
+    # device here is a stand-in, so its polling is not started)
+    core = asyncio.new_event_loop()
+    threading.Thread(target=core.run_forever, daemon=True).start()
+    rt.loop = core
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="error")
@@ -199,7 +226,8 @@ def flood() -> dict[str, float]:
         for k in range(n):  # one more alarm every 60 ms of station time
             on[k] = 1
             ts = int(clock.now_s() * 1000) + k * 60
-            rt.bus.publish(SampleBatch("F", ts, ids, on.copy(), np.zeros(n, dtype=np.uint8)))
+            batch = SampleBatch("F", ts, ids, on.copy(), np.zeros(n, dtype=np.uint8))
+            core.call_soon_threadsafe(rt.bus.publish, batch)
             time.sleep(0.001)
 
     def listen() -> None:
@@ -229,6 +257,7 @@ def flood() -> dict[str, float]:
     feed_s = time.perf_counter() - t0
     listener.join(timeout=30)
     journalled = len(rt.journal.events(event="raised", limit=100_000))
+    core.call_soon_threadsafe(core.stop)
     server.should_exit = True
     thread.join(10)
     rt.history.stop()
@@ -244,24 +273,31 @@ def flood() -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--serve-simulator", help=argparse.SUPPRESS)
+    ap.add_argument("--epoch", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_simulator:
-        asyncio.run(serve_simulator(args.serve_simulator))
+        asyncio.run(serve_simulator(args.serve_simulator, args.epoch, args.seed))
         return
     evals, polls = evaluations(5)
     print(
         f"evaluations: {evals:,.0f} alarm evaluations/s ({polls:,.0f} device polls/s "
         f"through 72 alarm points, one core)"
     )
-    lat = sorted(latency(args.seconds))
-    if lat:
+    lat = np.array(latency(args.seconds, args.seed))
+    if len(lat):
+        q = np.percentile(lat, [0, 10, 50, 90, 95, 99, 100])
         print(
-            f"latency value flip in simulator → alarm on SSE ({len(lat)} events, poll 100 ms): "
-            f"p50 {statistics.median(lat):.0f} ms, p95 {lat[int(0.95 * (len(lat) - 1))]:.0f} ms, "
-            f"max {lat[-1]:.0f} ms"
+            f"latency value flip in simulator → alarm on SSE ({len(lat)} flips at random phase, "
+            f"poll 100 ms): min {q[0]:.0f}, p10 {q[1]:.0f}, p50 {q[2]:.0f}, p90 {q[3]:.0f}, "
+            f"p95 {q[4]:.0f}, p99 {q[5]:.0f}, max {q[6]:.0f} ms"
         )
+        counts, edges = np.histogram(lat, bins=np.arange(0, max(q[6], 200) + 25, 25))
+        print("  ms      flips")
+        for n, lo in zip(counts, edges[:-1], strict=True):
+            print(f"  {lo:4.0f}–{lo + 25:<4.0f} {n:4d} {'#' * int(n)}")
     f = flood()
     print(
         f"flood: 1,000 alarms fed in {f['feed_s']:.1f} s wall (60 s station time): "

@@ -14,6 +14,7 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)  # with promtool
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+command -v hey >/dev/null 2>&1 || need+=(hey)  # the HTTP load generator of benchmarks/api_load.py
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

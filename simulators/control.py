@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from simulators.scenarios import SCENARIOS
 from simulators.station_sim import StationSimulator
 
 
 class ScenarioIn(BaseModel):
-    name: str
+    name: str = Field(max_length=64)
 
 
 class SimulatorOut(BaseModel):
     scenario: str
     scenarios: dict[str, str]
     model_time_s: float
-    endpoints: dict[str, tuple[str, int]]
+    endpoints: dict[str, str]
+    """Per Modbus TCP device: host:port."""
+
+
+def simulator_state(sim: StationSimulator) -> SimulatorOut:
+    return SimulatorOut(
+        scenario=sim.scenario,
+        scenarios={n: s.description for n, s in SCENARIOS.items()},
+        model_time_s=sim.model.state.t,
+        endpoints={d: f"{host}:{port}" for d, (host, port) in sim.endpoints().items()},
+    )
 
 
 def control_router(sim: StationSimulator) -> APIRouter:
+    """For `station simulate --control-port`, which listens on loopback unless told otherwise:
+    no login (the simulator has no users). The demo's service guards its own (routes_demo)."""
     router = APIRouter(prefix="/api/simulator", tags=["simulator"])
 
     def state() -> SimulatorOut:
-        return SimulatorOut(
-            scenario=sim.scenario,
-            scenarios={n: s.description for n, s in SCENARIOS.items()},
-            model_time_s=sim.model.state.t,
-            endpoints=sim.endpoints(),
-        )
+        return simulator_state(sim)
 
     @router.get("", response_model=SimulatorOut)
     def get_simulator() -> SimulatorOut:

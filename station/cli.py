@@ -31,17 +31,18 @@ def _load(path: str | None) -> StationConfig:
         raise SystemExit(2) from None
 
 
-async def _serve(app: object, host: str, port: int) -> None:
+async def _serve(app: object, host: str, port: int, trusted_proxies: list[str]) -> None:
     """Serve until SIGTERM or SIGINT, then return, so the caller's shutdown runs in full."""
     from station.api.server import StationServer
 
-    await StationServer(app, host, port).serve()
+    await StationServer(app, host, port, trusted_proxies).serve()
 
 
 async def _demo(args: argparse.Namespace) -> None:
-    from simulators.control import control_router
     from simulators.station_sim import StationSimulator
     from station.api import create_app
+    from station.api.routes_demo import demo_router
+    from station.core_thread import CoreThread
     from station.runtime import StationRuntime
 
     cfg = _load(args.config)
@@ -49,11 +50,13 @@ async def _demo(args: argparse.Namespace) -> None:
     ports = {d.id: free_port() for d in cfg.devices}
     sim = StationSimulator(cfg, clock, seed=args.seed, ports=ports)
     sim.set_scenario(args.scenario)
-    await sim.start()
     runtime = StationRuntime(cfg, clock, args.data_dir, endpoints=sim.endpoints())
     accounts = _demo_accounts(runtime)
-    await runtime.start()
-    app = create_app(runtime, extra_routers=[control_router(sim)])
+    app = create_app(runtime, extra_routers=[demo_router(sim)])
+    # the simulated devices share the core's loop, as the service's peers; the HTTP server
+    # has the main loop to itself
+    core = CoreThread(runtime)
+    await core.start(sim.start)
     print(
         f"Gate station demo ({cfg.station.name.en}), scenario {args.scenario}, "
         f"speed ×{args.speed:g}, data in {Path(args.data_dir).resolve()}"
@@ -65,10 +68,9 @@ async def _demo(args: argparse.Namespace) -> None:
     if accounts:
         print("  demo accounts (user / password): " + ", ".join(accounts), flush=True)
     try:
-        await _serve(app, args.host, args.port)
+        await _serve(app, args.host, args.port, cfg.api.trusted_proxies)
     finally:
-        await runtime.stop()
-        await sim.stop()
+        await core.stop(sim.stop)
 
 
 def _demo_accounts(runtime: object) -> list[str]:
@@ -125,8 +127,9 @@ async def _simulate(args: argparse.Namespace) -> None:
         if args.control_port:
             app = FastAPI(title="Gate station simulator")
             app.include_router(control_router(sim))
-            print(f"  control http://{args.host}:{args.control_port}/api/simulator", flush=True)
-            await _serve(app, args.host, args.control_port)
+            where = f"{args.control_host}:{args.control_port}"
+            print(f"  control http://{where}/api/simulator", flush=True)
+            await _serve(app, args.control_host, args.control_port, [])
         else:
             await asyncio.Event().wait()
     finally:
@@ -135,18 +138,24 @@ async def _simulate(args: argparse.Namespace) -> None:
 
 async def _run(args: argparse.Namespace) -> None:
     from station.api import create_app
+    from station.core_thread import CoreThread
     from station.runtime import StationRuntime
 
     cfg = _load(args.config)
     runtime = StationRuntime(cfg, WallClock(), args.data_dir)
-    await runtime.start()
+    app = create_app(runtime)
+    core = None if args.core_on_api_loop else CoreThread(runtime)
+    if core is None:
+        await runtime.start()
+    else:
+        await core.start()
     host = args.host or cfg.api.host
     port = args.port if args.port is not None else cfg.api.port
     print(f"Gate station {cfg.station.id}: http://{host}:{port}/", flush=True)
     try:
-        await _serve(create_app(runtime), host, port)
+        await _serve(app, host, port, cfg.api.trusted_proxies)
     finally:
-        await runtime.stop()
+        await (runtime.stop() if core is None else core.stop())
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
@@ -180,7 +189,7 @@ def _user(args: argparse.Namespace) -> int:
     from station.users import Role, UserError, UserStore
 
     store = RecordsStore(Path(args.data_dir) / "records.sqlite3")
-    users, audit = UserStore(store), AuditTrail(store)
+    users, audit = UserStore(store), AuditTrail(store, _audit_key(args))
     now = int(time.time() * 1000)
     try:
         if args.user_command == "add":
@@ -242,13 +251,34 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_key(args: argparse.Namespace) -> Path:
+    return Path(args.audit_key) if args.audit_key else Path(args.data_dir) / "audit.key"
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
-    from station.audit import AuditTrail
+    """Exit 0 intact, 1 tampered (and how), 2 the key is missing."""
+    from station.audit import AuditAnchor, AuditKey, AuditTrail
+    from station.history.store import HistoryStore
     from station.records import RecordsStore
 
-    ok, count, detail = AuditTrail(RecordsStore(Path(args.data_dir) / "records.sqlite3")).verify()
-    print(f"audit trail: {detail} ({count} entries checked)")
-    return 0 if ok else 1
+    data = Path(args.data_dir)
+    key = AuditKey.load(_audit_key(args))
+    if key is None:
+        print(f"no audit key at {_audit_key(args)} (give --audit-key)", file=sys.stderr)
+        return 2
+    history = Path(args.anchors) if args.anchors else data / "history.sqlite3"
+    anchors = (
+        [AuditAnchor(*a) for a in HistoryStore(history).audit_anchors()] if history.exists() else []
+    )
+    v = AuditTrail(RecordsStore(data / "records.sqlite3")).verify(key, anchors)
+    print(f"audit trail: {v.entries} entries, checked against {len(anchors)} anchors")
+    if v.intact:
+        print("intact")
+        return 0
+    print(f"TAMPERED ({', '.join(sorted(v.findings))}):")
+    for problem in v.problems:
+        print(f"  {problem}")
+    return 1
 
 
 def _repair(args: argparse.Namespace) -> int:
@@ -321,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--control-port", type=int, default=0, help="serve scenario control over HTTP on this port"
     )
     simulate.add_argument(
+        "--control-host",
+        default="127.0.0.1",
+        help="address of the control port (no login there: keep it on loopback)",
+    )
+    simulate.add_argument(
         "--serial",
         action="append",
         metavar="DEVICE=PATH",
@@ -348,6 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default="data")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    run.add_argument(
+        "--core-on-api-loop",
+        action="store_true",
+        help="for comparison only (benchmarks/api_load.py): acquisition on the HTTP loop",
+    )
 
     check = sub.add_parser("check-config", help="validate a station config")
     check.add_argument("file")
@@ -356,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the JSON Schema of the station config")
     user = sub.add_parser("user", help="manage users (add, list, disable)")
     user.add_argument("--data-dir", default="data")
+    user.add_argument(
+        "--audit-key", help="the audit chain's key file (default: DATA_DIR/audit.key)"
+    )
     usub = user.add_subparsers(dest="user_command", required=True)
 
     def user_command(name: str) -> argparse.ArgumentParser:
@@ -363,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
         --role R --data-dir D`, as the README writes it)."""
         sp = usub.add_parser(name)
         sp.add_argument("--data-dir", default=argparse.SUPPRESS)
+        sp.add_argument("--audit-key", default=argparse.SUPPRESS)
         return sp
 
     add = user_command("add")
@@ -397,8 +441,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="move damaged data files aside (kept) and copy what is readable into fresh ones",
     )
     rep.add_argument("--data-dir", default="data")
-    verify = sub.add_parser("audit-verify", help="check the audit trail's hash chain")
+    verify = sub.add_parser(
+        "audit-verify",
+        help="check the audit trail: keyed chain, and its head against the anchors kept outside",
+    )
     verify.add_argument("--data-dir", default="data")
+    verify.add_argument("--audit-key", help="the chain's key file (default: DATA_DIR/audit.key)")
+    verify.add_argument(
+        "--anchors", help="history file holding the anchors (default: DATA_DIR/history.sqlite3)"
+    )
     cert = sub.add_parser("opcua-cert", help="make an OPC UA client certificate and key")
     cert.add_argument("dir")
     return p

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 from station.acquisition import DeviceAcquisition
+from station.alarms.actions import AlarmActions
 from station.alarms.engine import AlarmEngine
 from station.alarms.journal import AlarmJournal
 from station.alarms.notify import AlarmNotification, WebhookNotifier
@@ -22,10 +25,13 @@ from station.history import HistoryStore, HistoryWriter
 from station.history.influx import InfluxForwarder
 from station.history.spool import Spool
 from station.live_cache import LiveCache
+from station.login_throttle import LoginThrottle
 from station.records import RecordsStore
+from station.refusals import RefusalLog
 from station.users import UserStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def counter_rollovers(config: StationConfig) -> dict[str, float | None]:
@@ -65,11 +71,16 @@ class StationRuntime:
         self.bus.subscribe("live", self.live.accept)
         self.bus.subscribe("history", self.history.accept)
         self.records = RecordsStore(self.data_dir / "records.sqlite3")
-        self.audit = AuditTrail(self.records)
+        self.audit = AuditTrail(self.records, self.audit_key_file(config, self.data_dir))
+        self.refusals = RefusalLog(self.audit)
         self.users = UserStore(self.records)
+        self.login_throttle = LoginThrottle()
         self.journal = AlarmJournal(self.records)
         self.alarms = AlarmEngine(
             build_points(config, config.alarms), self.journal, config.station.language.value
+        )
+        self.alarm_actions = AlarmActions(
+            self.alarms, self.audit, self.refusals, config.alarms.shelve_max_s, self.now_ms
         )
         self.bus.subscribe("alarms", self.alarms.accept)
         self.influx: InfluxForwarder | None = None
@@ -104,9 +115,55 @@ class StationRuntime:
             for d in config.devices
         ]
         self._tasks: list[asyncio.Task[None]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The loop that owns acquisition, the alarm engine and history hand-over."""
+        self._anchored_ms = 0
+
+    @staticmethod
+    def audit_key_file(config: StationConfig, data_dir: Path) -> Path:
+        return Path(config.audit.key_file) if config.audit.key_file else data_dir / "audit.key"
 
     def now_ms(self) -> int:
         return int(self.clock.now_s() * 1000)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Runs `fn` on the loop that owns the station's state and waits for it: how anything
+        else (the API's threads and loop) changes or reads alarm state, so that state has one
+        owner and no locks."""
+        loop = self.loop
+        if loop is None or loop is asyncio.get_running_loop():
+            return fn(*args)
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not done.set_running_or_notify_cancel():
+                return
+            try:
+                done.set_result(fn(*args))
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return await asyncio.wrap_future(done)
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Runs `fn` on the owning loop without waiting (where waiting is not possible)."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            fn(*args)
+            return
+        loop.call_soon_threadsafe(fn, *args)
+
+    def anchor_audit(self, now_ms: int) -> None:
+        """The audit chain's head into the history file and the log: a truncated or rewritten
+        trail no longer matches what was seen here."""
+        seq, digest = self.audit.head()
+        self._anchored_ms = now_ms
+        try:
+            self.history_store.add_audit_anchor(now_ms, seq, digest)
+        except Exception as exc:
+            log.warning("audit anchor not written to the history file: %s", exc)
+        log.info("audit anchor: %d entries, head %s", seq, digest)
 
     async def _alarm_timers(self) -> None:
         """Shelve expiry and escalation need time to pass even when no sample arrives."""
@@ -114,6 +171,9 @@ class StationRuntime:
             now = self.now_ms()
             self.alarms.tick(now)
             self.journal.catch_up()
+            self.refusals.flush(now)
+            if now - self._anchored_ms >= self.config.audit.anchor_every_s * 1000:
+                self.anchor_audit(now)
             self._watch_devices(now)
             self._watch_history(now)
             if self.influx is not None:
@@ -200,6 +260,7 @@ class StationRuntime:
         )
 
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         self.history.start()
         if self.influx is not None:
             self.influx.start()
@@ -218,6 +279,8 @@ class StationRuntime:
             await dev.close()
         if self.notification is not None:
             await self.notification.stop()
+        self.refusals.flush(self.now_ms() + 60_000)
+        self.anchor_audit(self.now_ms())
         self.history.stop()
         if self.influx is not None:
             self.influx.stop()

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from station.api import guards, routes_alarms, routes_history, routes_live
+from station.api import (
+    access,
+    guards,
+    routes_alarms,
+    routes_audit,
+    routes_auth,
+    routes_history,
+    routes_live,
+)
+from station.api.live_snapshot import LiveSnapshot
 from station.metrics import registry_for
 from station.runtime import StationRuntime
 
@@ -16,28 +25,47 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = None) -> FastAPI:
+    """`extra_routers` follow the same access rules: each route guarded, role-bound or
+    marked public, or the app refuses to start."""
     app = FastAPI(
         title=f"Gate station {runtime.config.station.id}",
         description="City-gate station monitoring: live values, history, alarms.",
         version="0.1.0",
     )
     app.state.runtime = runtime
+    app.state.hash_slots = routes_auth.HashSlots()
+    snapshot = LiveSnapshot(
+        runtime.live, {t for t, (_, tag) in runtime.tags.items() if tag.is_discrete}, runtime.clock
+    )
+    app.state.live_snapshot = snapshot
     guards.install(app)
-    app.include_router(routes_live.router)
-    app.include_router(routes_history.router)
-    app.include_router(routes_alarms.router)
-    for router in extra_routers or []:
-        app.include_router(router)
-
     registry = registry_for(runtime)
+    pages = APIRouter(include_in_schema=False)
+    metrics_router = access.guarded_router(tags=["health"])
 
-    @app.get("/metrics", include_in_schema=True, tags=["health"], response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        """Prometheus text exposition."""
+    @metrics_router.get("/metrics", response_class=PlainTextResponse)
+    def metrics(request: Request) -> PlainTextResponse:
+        """Prometheus text exposition (with `api.open_read: false`, send the scrape token)."""
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/", include_in_schema=False)
+    @pages.get("/")
+    @access.public
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
+    routers = [
+        routes_auth.router,
+        routes_live.router,
+        routes_history.router,
+        routes_alarms.router,
+        routes_audit.router,
+        metrics_router,
+        pages,
+        *(extra_routers or []),
+    ]
+    app.state.access_rules = access.check_routes(app, routers)
+    for router in routers:
+        app.include_router(router, responses=guards.EVERY_ROUTE)
+    # after the live cache, on the core's loop: the API then only reads finished bytes
+    runtime.bus.subscribe("live-snapshot", snapshot.accept)
     return app

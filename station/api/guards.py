@@ -11,10 +11,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from station.alarms.actions import Refused
 from station.api.timefmt import TimeOutOfRange
 
 MAX_BODY_BYTES = 1 << 20
 """No request of this API needs more than a megabyte."""
+
+EVERY_ROUTE: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a body that is not JSON, or a time the station cannot hold"},
+    413: {"description": "a request body over 1 MiB"},
+}
+"""What any route may answer, whatever it does: documented once, for every route."""
 
 
 class BodySizeLimit:
@@ -88,7 +95,17 @@ async def time_out_of_range(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=400, content={"detail": str(exc)})
 
 
+REFUSAL_STATUS = {"unknown": 404, "forbidden": 403, "conflict": 409}
+
+
+async def refused(request: Request, exc: Exception) -> JSONResponse:
+    """A domain refusal (already audited where it was made) as its HTTP status."""
+    assert isinstance(exc, Refused)
+    return JSONResponse(status_code=REFUSAL_STATUS[exc.kind], content={"detail": exc.why})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Refused, refused)
     app.add_exception_handler(TimeOutOfRange, time_out_of_range)
     app.add_middleware(BodySizeLimit)

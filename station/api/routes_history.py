@@ -7,18 +7,20 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from station.api.routes_live import runtime_of, split_tags
+from station.api.access import guarded_router, runtime_of
+from station.api.routes_live import split_tags
 from station.api.schemas import HistoryResponse, PointOut, SeriesOut
 from station.api.timefmt import from_ms, to_ms
 from station.history import Aggregate
 from station.history.store import COUNTER_AGGREGATES
 from station.samples import Level, Quality
 
-router = APIRouter()
+router = guarded_router()
 MAX_POINTS = 100_000
+"""Points per response, all tags together (a day of one tag at 1 s is 86,400)."""
 MAX_RAW_SPAN_MS = 7 * 86_400_000
 
 
@@ -57,14 +59,24 @@ async def history(
             raise HTTPException(400, f"agg={agg.value} needs a step of whole minutes")
         if any(rt.tags[n][1].counter is None for n in names):
             raise HTTPException(400, f"agg={agg.value} applies to counter tags only")
-    if step is not None and (end_ms - start_ms) // (step * 1000) > MAX_POINTS:
-        raise HTTPException(400, f"more than {MAX_POINTS} buckets: use a larger step")
+    if step is not None and len(names) * ((end_ms - start_ms) // (step * 1000)) > MAX_POINTS:
+        raise HTTPException(
+            400,
+            f"{len(names)} tags × {(end_ms - start_ms) // (step * 1000)} buckets is more than "
+            f"{MAX_POINTS} points per request: use a larger step, a shorter range or fewer tags",
+        )
     try:
         data = await run_in_threadpool(
             rt.history_store.query, names, start_ms, end_ms, step, agg, MAX_POINTS
         )
     except sqlite3.DatabaseError as exc:  # a damaged file: say so, and the alarm stands
         raise HTTPException(503, f"history file unreadable: {exc}") from None
+    if sum(len(points) for points in data.values()) > MAX_POINTS:
+        raise HTTPException(
+            400,
+            f"more than {MAX_POINTS} raw points per request: give a step, a shorter range "
+            "or fewer tags",
+        )
     series = []
     for tag in names:
         points = [

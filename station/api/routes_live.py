@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
+from fastapi.responses import Response
 
 from station.acquisition import DeviceAcquisition
+from station.api.access import guarded_router, runtime_of
+from station.api.live_snapshot import LiveSnapshot
 from station.api.schemas import (
     DeviceHealth,
     HealthOut,
     HistoryHealth,
-    LiveOut,
     LiveResponse,
     StationOut,
     TagOut,
@@ -21,15 +23,8 @@ from station.api.timefmt import from_ms
 from station.clock import utc_datetime
 from station.config.models import ModbusTag
 from station.runtime import StationRuntime
-from station.samples import Level
 
-router = APIRouter()
-
-
-def runtime_of(request: Request) -> StationRuntime:
-    rt: StationRuntime = request.app.state.runtime
-    return rt
-
+router = guarded_router()
 
 MAX_TAGS_PER_QUERY = 200
 """A trend or a report page shows a few dozen; a repeated tag counts once."""
@@ -135,34 +130,25 @@ def list_tags(request: Request) -> list[TagOut]:
     ]
 
 
-@router.get("/api/live", response_model=LiveResponse, tags=["live"])
+@router.get(
+    "/api/live",
+    response_model=LiveResponse,
+    tags=["live"],
+    responses={200: {"model": LiveResponse}, 404: {"description": "unknown tag"}},
+)
 def live(
     request: Request,
     tags: Annotated[
         list[str] | None, Query(description="tag ids, repeated or comma-separated")
     ] = None,
-) -> LiveResponse:
-    rt = runtime_of(request)
-    wanted = split_tags(rt, tags)
-    now = rt.clock.now_s()
-    values = (
-        rt.live.snapshot(now)
-        if wanted is None
-        else [v for t in wanted if (v := rt.live.get(t, now)) is not None]
-    )
-    out = []
-    for v in values:
-        discrete = rt.tags[v.tag][1].is_discrete
-        value: float | bool | None = bool(v.value) if discrete and v.value is not None else v.value
-        out.append(
-            LiveOut(
-                tag=v.tag,
-                device=v.device,
-                value=value,
-                quality=Level(v.quality.level).name.lower(),
-                reason=v.quality.reason,
-                ts=from_ms(v.ts_ms),
-                age_s=round(v.age_s, 3),
-            )
-        )
-    return LiveResponse(now=utc_datetime(rt.clock), values=out)
+) -> Response:
+    """Every value as of the last poll (`now` is when it was taken), or the `tags` asked for."""
+    snapshot: LiveSnapshot = request.app.state.live_snapshot
+    current = snapshot.current
+    wanted = split_tags(runtime_of(request), tags)
+    if wanted is None:
+        body = current.body
+    else:
+        values = [v for t in wanted if (v := current.by_tag.get(t)) is not None]
+        body = LiveResponse(now=current.response.now, values=values).model_dump_json().encode()
+    return Response(body, media_type="application/json")

@@ -133,3 +133,122 @@ class HealthOut(BaseModel):
     stage_cpu_s: dict[str, float]
     """CPU seconds per stage since start: each fan-out consumer inline on the poll loop
     (live, history hand-over, alarms, influx) and the history writer thread."""
+
+
+class LoginOut(BaseModel):
+    token: str
+    username: str
+    role: str
+    expires: datetime
+
+
+class ActionResult(BaseModel):
+    done: list[str]
+    refused: dict[str, str] = {}
+
+
+class AlarmOut(BaseModel):
+    id: str
+    state: str
+    priority: int
+    tag: str | None
+    device: str | None
+    kind: str
+    active: bool
+    acked: bool
+    value: float | None
+    cause: str | None
+    text: str
+    """In the station's language."""
+    text_zh: str
+    text_en: str
+    raised: datetime | None
+    cleared: datetime | None
+    acked_at: datetime | None
+    acked_by: str | None
+    shelved_until: datetime | None
+    shelved_oneshot: bool
+    shelved_by: str | None
+    shelve_reason: str | None
+    out_of_service_by: str | None
+    out_of_service_reason: str | None
+
+
+class AlarmEventOut(BaseModel):
+    seq: int
+    ts: datetime
+    alarm: str
+    event: str
+    state: str
+    priority: int
+    tag: str | None
+    value: float | None
+    text_zh: str | None
+    text_en: str | None
+    user: str | None
+    comment: str | None
+
+
+class RuleOut(BaseModel):
+    id: str
+    kind: str
+    tag: str | None
+    priority: int
+    limit: float | None
+    deadband: float
+    on_delay_s: float
+    off_delay_s: float
+    latch: bool
+    suppressed_by: list[str]
+
+
+class FloodOut(BaseModel):
+    start: datetime
+    end: datetime
+    alarms: int
+
+
+class AlarmCountOut(BaseModel):
+    alarm: str
+    count: int
+
+
+class KpiOut(BaseModel):
+    start: datetime
+    end: datetime
+    raised: int
+    per_10_min: float
+    max_in_10_min: int
+    floods: list[FloodOut]
+    chattering: list[str]
+    standing: list[str]
+    by_priority: dict[int, int]
+    priority_share: dict[int, float]
+    top10: list[AlarmCountOut]
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    ts: int
+    """Milliseconds since 1970 (UTC), as chained."""
+    user: str
+    role: str | None
+    address: str | None
+    action: str
+    object: str | None
+    old: str | None
+    new: str | None
+    reason: str | None
+    result: str
+    prev_hash: str
+    hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    intact: bool
+    entries: int
+    detail: str
+    findings: list[str]
+    """edited, deleted, truncated, rehashed."""
+    anchors: int
+    """Anchors of the chain's head (from the history file) it was checked against."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import uvicorn
@@ -21,13 +21,18 @@ GRACE_S = 3
 
 
 class StationServer(uvicorn.Server):
-    def __init__(self, app: Any, host: str, port: int) -> None:
+    def __init__(self, app: Any, host: str, port: int, trusted_proxies: Sequence[str] = ()) -> None:
         super().__init__(
             uvicorn.Config(
                 app,
                 host=host,
                 port=port,
                 log_level="warning",
+                # uvicorn believes X-Forwarded-For from loopback by default, so any local
+                # process could name the address the audit trail records: only from the
+                # proxies the config names
+                proxy_headers=bool(trusted_proxies),
+                forwarded_allow_ips=list(trusted_proxies),
                 # a client that keeps its connection (a live page, a stream) must not hold the
                 # station's shutdown: after this, its request is cancelled
                 timeout_graceful_shutdown=GRACE_S,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -293,7 +294,33 @@ class ApiConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     open_read: bool = True
-    """Reading live data and history without login, as on the station LAN."""
+    """Reading live data and history without login, as on the station LAN. False: every read
+    (the stream and /metrics included) needs a login, or the scrape token."""
+    scrape_token: str | None = Field(default=None, min_length=16)
+    """A bearer token that may read (not act): for Prometheus and Grafana when open_read is
+    false."""
+    trusted_proxies: list[str] = []
+    """Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed;
+    from anyone else the headers are ignored (the audited address is the peer's)."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return v
+
+
+class AuditConfig(Strict):
+    key_file: str | None = None
+    """The audit chain's key (made on first start, mode 0600). Default: audit.key in the data
+    folder; keep it where whoever can write the records file cannot (another owner, another
+    disk) for the chain to prove anything against them."""
+    anchor_every_s: float = Field(default=300, ge=10, le=86400)
+    """How often the chain's head is written into the history file and the log."""
 
 
 class StationConfig(Strict):
@@ -302,6 +329,7 @@ class StationConfig(Strict):
     history: HistoryConfig = HistoryConfig()
     api: ApiConfig = ApiConfig()
     alarms: AlarmConfig = AlarmConfig()
+    audit: AuditConfig = AuditConfig()
 
     def all_tags(self) -> list[tuple[DeviceConfig, TagConfig]]:
         out: list[tuple[DeviceConfig, TagConfig]] = []

@@ -45,6 +45,9 @@ MIGRATIONS: tuple[str, ...] = (
     ),
     # 3: facts about the file itself (the oldest raw row not yet in the rollups)
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;",
+    # 4: the audit trail's head, kept here because it is not the records file (station.audit)
+    "CREATE TABLE IF NOT EXISTS audit_anchors (ts INTEGER NOT NULL, seq INTEGER NOT NULL, "
+    "hash TEXT NOT NULL);",
 )
 """The history file's schema changes, in order (station.schema_versions applies them)."""
 
@@ -86,6 +89,23 @@ class HistoryStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
+
+    # -- the audit trail's anchors -----------------------------------------------------
+    def add_audit_anchor(self, ts_ms: int, seq: int, digest: str) -> None:
+        conn = self.connect()
+        try:
+            with conn:
+                conn.execute("INSERT INTO audit_anchors VALUES (?,?,?)", (ts_ms, seq, digest))
+        finally:
+            conn.close()
+
+    def audit_anchors(self) -> list[tuple[int, int, str]]:
+        """(ts_ms, seq, hash), oldest first."""
+        conn = self.connect()
+        try:
+            return conn.execute("SELECT ts, seq, hash FROM audit_anchors ORDER BY ts").fetchall()
+        finally:
+            conn.close()
 
     # -- writing (writer thread) ----------------------------------------------------
     @staticmethod
@@ -239,22 +259,29 @@ class HistoryStore:
         """Raw points when `step_s` is None, else one aggregate per epoch-aligned bucket.
 
         A step that is a whole number of hours reads the hourly rollup, of minutes the
-        minute rollup; anything finer aggregates raw samples.
+        minute rollup; anything finer aggregates raw samples. `limit` bounds the points of
+        all tags together: past it the answer stops (with one point more than `limit`, so the
+        caller can tell).
         """
         ids = self.known_tags()
         out: dict[str, list[SeriesPoint]] = {t: [] for t in tags}
+        total = 0
         with self.connect() as conn:
             for tag in tags:
                 if tag not in ids:
                     continue
+                if total > limit:
+                    break
+                remaining = limit + 1 - total
                 args = (ids[tag], start_ms, end_ms)
                 if step_s is None:
                     sql = (
                         "SELECT ts, value, quality FROM samples WHERE tag=? AND ts>=? AND ts<? "
                         "ORDER BY ts LIMIT ?"
                     )
-                    rows = conn.execute(sql, (*args, limit)).fetchall()
+                    rows = conn.execute(sql, (*args, remaining)).fetchall()
                     out[tag] = [SeriesPoint(ts, v, q) for ts, v, q in rows]
+                    total += len(rows)
                     continue
                 sql = _aggregate_sql(step_s, aggregate)
                 rows = conn.execute(
@@ -264,10 +291,11 @@ class HistoryStore:
                         "start": start_ms,
                         "end": end_ms,
                         "step": step_s * 1000,
-                        "limit": limit,
+                        "limit": remaining,
                     },
                 ).fetchall()
                 out[tag] = [SeriesPoint(b, v) for b, v in rows]
+                total += len(rows)
         return out
 
 

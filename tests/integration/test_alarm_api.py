@@ -116,13 +116,16 @@ async def test_ack_needs_a_user_and_the_right_role(api: Api) -> None:
     history = (await api.http.get("/api/alarms/history", params={"event": "acknowledged"})).json()
     assert {h["alarm"] for h in history} == {"GT-02.H", "GT-02.HH"}
     assert all(h["user"] == "op" and h["comment"] == "evacuating, calling 119" for h in history)
-    audit = (await api.http.get("/api/audit", headers=await api.login("master"))).json()
+    master = await api.login("master")
+    audit = (await api.http.get("/api/audit", headers=master)).json()
     results = [(e["user"], e["action"], e["result"]) for e in audit]
     assert ("anonymous", "alarm.ack", "denied: not logged in") in results
     assert ("viewer", "alarm.ack", "denied: needs operator") in results
     assert ("op", "alarm.ack", "ok") in results
-    verify = (await api.http.get("/api/audit/verify")).json()
-    assert verify["intact"] and verify["entries"] == len(audit) + 0
+    assert (await api.http.get("/api/audit/verify")).status_code == 401
+    verify = (await api.http.get("/api/audit/verify", headers=master)).json()
+    assert verify["intact"] and verify["findings"] == []
+    assert verify["entries"] == len(audit) + 1  # the refused anonymous verify
 
 
 async def test_acknowledge_works_after_the_session_timed_out(api: Api) -> None:
@@ -139,6 +142,13 @@ async def test_acknowledge_works_after_the_session_timed_out(api: Api) -> None:
     assert shelve.status_code == 401  # other writes need a fresh login
     ack = await api.http.post("/api/alarms/ack", json={"ids": ["GT-02.H"]}, headers=op)
     assert ack.status_code == 200, ack.text  # acknowledging never does
+    assert ack.json() == {"done": ["GT-02.H"], "refused": {}}
+    states = {a["id"]: a for a in (await api.http.get("/api/alarms")).json()}
+    assert states["GT-02.H"]["state"] == "acknowledged" and states["GT-02.H"]["acked_by"] == "op"
+    acked = api.station.rt.journal.events(alarm="GT-02.H", event="acknowledged")
+    assert [e.user for e in acked] == ["op"]
+    entry = [e for e in api.station.rt.audit.entries(1000) if e.action == "alarm.ack"][-1]
+    assert (entry.user, entry.role, entry.result) == ("op", "operator", "ok")
 
 
 async def test_shelve_limits_by_role_and_reason(api: Api) -> None:
@@ -328,3 +338,76 @@ async def test_inputs_at_the_edges_are_4xx_with_a_reason_never_500(api: Api) -> 
     many = ",".join(f"T{i}" for i in range(201))
     r = await api.http.get("/api/history", params={"tags": many, **span})
     assert r.status_code == 400 and "at most 200 tags" in r.json()["detail"]
+
+
+async def test_a_wrong_password_is_401_and_audited(api: Api) -> None:
+    r = await api.http.post("/api/login", json={"username": "op", "password": "not-the-one"})
+    assert r.status_code == 401 and r.json()["detail"] == "wrong user name or password"
+    r = await api.http.post("/api/login", json={"username": "nobody", "password": "whatever1"})
+    assert r.status_code == 401  # the same answer whether or not the user exists
+    denied = [
+        (e.user, e.address)
+        for e in api.station.rt.audit.entries(1000)
+        if e.action == "login" and e.result == "denied: wrong user name or password"
+    ]
+    assert denied == [("op", "127.0.0.1"), ("nobody", "127.0.0.1")]
+
+
+async def test_a_disabled_user_cannot_log_in_and_loses_a_live_session(api: Api) -> None:
+    api.station.sim.set_scenario("gas-leak")
+    await api.station.run(60)
+    op = await api.login("op")
+    body = {"reason": "detector being cleaned", "duration_s": 60}
+    assert (
+        await api.http.post("/api/alarms/GT-02.H/shelve", json=body, headers=op)
+    ).status_code == 200
+    api.station.rt.users.set_active("op", False)
+    r = await api.http.post("/api/alarms/GT-02.H/unshelve", headers=op)
+    assert r.status_code == 401  # the session dies with the account
+    r = await api.http.post("/api/alarms/ack", json={"ids": ["GT-02.H"]}, headers=op)
+    assert r.status_code == 401  # even where an expired session would do
+    r = await api.http.post("/api/login", json={"username": "op", "password": "op-pass-1"})
+    assert r.status_code == 401
+
+
+async def test_unshelve_and_reset(api: Api) -> None:
+    api.station.sim.set_scenario("gas-leak")
+    await api.station.run(120)
+    op = await api.login("op")
+
+    async def state(alarm: str) -> str:
+        rows = (await api.http.get("/api/alarms", params={"include_normal": True})).json()
+        return str({a["id"]: a["state"] for a in rows}[alarm])
+
+    body = {"reason": "detector being cleaned", "duration_s": 600}
+    assert (
+        await api.http.post("/api/alarms/GT-02.H/shelve", json=body, headers=op)
+    ).status_code == 200
+    assert await state("GT-02.H") == "shelved"
+    r = await api.http.post("/api/alarms/GT-02.H/unshelve", headers=op)
+    assert r.status_code == 200 and r.json() == {"done": ["GT-02.H"], "refused": {}}
+    assert await state("GT-02.H") == "unacknowledged"
+    assert (await api.http.post("/api/alarms/GT-02.H/unshelve", headers=op)).status_code == 409
+    # the latched HH: reset only once it has cleared and been acknowledged
+    r = await api.http.post("/api/alarms/GT-02.HH/reset", json={"comment": "x"}, headers=op)
+    assert r.status_code == 409 and "not latched" in r.json()["detail"]  # still active
+    api.station.sim.set_scenario("normal")
+    await api.station.run(120)
+    ack = await api.http.post("/api/alarms/ack", json={"ids": ["GT-02.HH"]}, headers=op)
+    assert ack.status_code == 200, (ack.text, await state("GT-02.HH"))
+    assert await state("GT-02.HH") == "latched"
+    r = await api.http.post(
+        "/api/alarms/GT-02.HH/reset", json={"comment": "leak found and fixed"}, headers=op
+    )
+    assert r.status_code == 200
+    assert await state("GT-02.HH") == "normal"
+    assert (await api.http.post("/api/alarms/NOPE/reset", json={}, headers=op)).status_code == 404
+    done = [
+        (e.user, e.action, e.object, e.reason)
+        for e in api.station.rt.audit.entries(1000)
+        if e.result == "ok" and e.action in ("alarm.unshelve", "alarm.reset")
+    ]
+    assert done == [
+        ("op", "alarm.unshelve", "GT-02.H", None),
+        ("op", "alarm.reset", "GT-02.HH", "leak found and fixed"),
+    ]

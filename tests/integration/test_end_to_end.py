@@ -78,6 +78,13 @@ def demo(tmp_path: Path) -> Iterator[str]:
         assert "Traceback" not in out, out
 
 
+def operator(base: str) -> dict[str, str]:
+    """The demo's operator account (made on the demo's first start)."""
+    r = httpx.post(f"{base}/api/login", json={"username": "operator", "password": "operator-demo"})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
 def test_demo_live_values_history_and_a_silent_plc(demo: str) -> None:
     values = wait_until(lambda: (v := live(demo)) and len(v) == 32 and v, 10, "all tags live")
     assert all(v["quality"] == "good" for v in values.values()), values
@@ -130,6 +137,9 @@ def test_demo_live_values_history_and_a_silent_plc(demo: str) -> None:
     assert 0.33 < minute["series"][0]["points"][-1]["value"] < 0.37
 
     r = httpx.put(f"{demo}/api/simulator/scenario", json={"name": "plc-silent"})
+    assert r.status_code == 401  # tripping the demo station needs a login
+    op = operator(demo)
+    r = httpx.put(f"{demo}/api/simulator/scenario", json={"name": "plc-silent"}, headers=op)
     assert r.status_code == 200 and r.json()["scenario"] == "plc-silent"
     bad = wait_until(
         lambda: (v := live(demo))["PT-301"]["quality"] == "bad" and v, 5, "PLC tags bad"
@@ -137,7 +147,7 @@ def test_demo_live_values_history_and_a_silent_plc(demo: str) -> None:
     assert bad["PT-301"]["reason"] == "comm_loss" and bad["FT-301S"]["quality"] == "good"
     health = httpx.get(f"{demo}/healthz").json()
     assert health["status"] == "degraded"
-    httpx.put(f"{demo}/api/simulator/scenario", json={"name": "normal"})
+    httpx.put(f"{demo}/api/simulator/scenario", json={"name": "normal"}, headers=op)
     wait_until(lambda: live(demo)["PT-301"]["quality"] == "good", 8, "PLC tags good again")
 
 
@@ -160,7 +170,7 @@ def test_api_rejects_bad_requests_with_reasons(demo: str) -> None:
     assert r.status_code == 422
     r = httpx.get(f"{demo}/api/history", params={**ok, "start": "2000-01-01T00:00:00Z"})
     assert r.status_code == 400 and "step" in r.json()["detail"]
-    r = httpx.put(f"{demo}/api/simulator/scenario", json={"name": "meteor"})
+    r = httpx.put(f"{demo}/api/simulator/scenario", json={"name": "meteor"}, headers=operator(demo))
     assert r.status_code == 400 and "known:" in r.json()["detail"]
     assert httpx.get(f"{demo}/api/live", params={"tags": "NOPE"}).status_code == 404
     # naive times are station time (UTC+8 here)

@@ -232,7 +232,8 @@ def test_audit_chain_detects_tampering(tmp_path: Path) -> None:
     audit = AuditTrail(store)
     for i in range(5):
         audit.append(T0 + i, "op", "alarm.ack", "ok", obj=f"A{i}")
-    assert audit.verify() == (True, 5, "intact")
+    v = audit.verify()
+    assert (v.intact, v.entries, v.detail) == (True, 5, "intact")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"), store.tx() as conn:
         conn.execute("UPDATE audit SET user='mallory' WHERE seq=2")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"), store.tx() as conn:
@@ -241,8 +242,8 @@ def test_audit_chain_detects_tampering(tmp_path: Path) -> None:
     raw.execute("DROP TRIGGER audit_no_update")
     raw.execute("UPDATE audit SET user='mallory' WHERE seq=3")
     raw.commit()
-    ok, count, detail = audit.verify()
-    assert not ok and count == 2 and "entry 3" in detail
+    v = audit.verify()
+    assert not v.intact and v.findings == {"edited"} and "entry 3" in v.detail
 
 
 def test_kpi_floods_chattering_and_top10(tmp_path: Path) -> None:

@@ -1,0 +1,51 @@
+"""The audit trail for the station master: read it, and check it has not been tampered with."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from station.api.access import RoleRequired, guarded_router, runtime_of
+from station.api.schemas import AuditEntryOut, AuditVerifyOut
+from station.audit import AuditAnchor
+from station.users import Role, User
+
+router = guarded_router(tags=["audit"])
+ROLE: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not logged in"},
+    403: {"description": "role too low"},
+}
+
+
+@router.get("/api/audit", response_model=list[AuditEntryOut], responses=ROLE)
+def audit(
+    request: Request,
+    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.read"))],
+    since_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[AuditEntryOut]:
+    rt = runtime_of(request)
+    return [AuditEntryOut(**e.__dict__) for e in rt.audit.entries(limit, since_seq)]
+
+
+@router.get("/api/audit/verify", response_model=AuditVerifyOut, responses=ROLE)
+async def audit_verify(
+    request: Request,
+    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.verify"))],
+) -> AuditVerifyOut:
+    rt = runtime_of(request)
+
+    def check() -> AuditVerifyOut:
+        anchors = [AuditAnchor(*a) for a in rt.history_store.audit_anchors()]
+        v = rt.audit.verify(anchors=anchors)
+        return AuditVerifyOut(
+            intact=v.intact,
+            entries=v.entries,
+            detail=v.detail,
+            findings=sorted(v.findings),
+            anchors=len(anchors),
+        )
+
+    return await run_in_threadpool(check)
