@@ -67,6 +67,9 @@ class DeviceStats:
     last_overrun_s: float | None = None
     last_poll_s: float = 0.0
     """Wall seconds the last poll took."""
+    start_late_s: deque[float] = field(default_factory=lambda: deque(maxlen=100))
+    """How late each of the last 100 polls started after its slot (station seconds): what
+    anything else on the machine costs the poll schedule."""
     poll_seconds_total: float = 0.0
     last_good_ms: int | None = None
     last_error: str | None = None
@@ -239,6 +242,7 @@ class DeviceAcquisition:
                 self.stats.last_overrun_s = now
                 due = now + interval - (now - due) % interval
             await self.clock.sleep(due - now)
+            self.stats.start_late_s.append(max(0.0, self.clock.now_s() - due))
 
     async def close(self) -> None:
         await self.poller.close()

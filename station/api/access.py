@@ -89,9 +89,12 @@ class RoleRequired:
         return user
 
 
-def read_access(request: Request, creds: Credentials) -> None:
+async def read_access(request: Request, creds: Credentials) -> None:
     """Reading: open on the station LAN when `api.open_read`, else a login (any role) or the
-    scrape token. Routes with a role rule check that instead."""
+    scrape token. Routes with a role rule check that instead.
+
+    Async on purpose: it runs before every read, and a hop to the thread pool costs more than
+    the check (a session lookup is one indexed row)."""
     if request.scope.get("endpoint") in request.app.state.role_endpoints:
         return
     rt = runtime_of(request)

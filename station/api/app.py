@@ -17,6 +17,7 @@ from station.api import (
     routes_history,
     routes_live,
 )
+from station.api.bounded import BoundedWork
 from station.api.live_snapshot import LiveSnapshot
 from station.metrics import registry_for
 from station.runtime import StationRuntime
@@ -33,7 +34,11 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
         version="0.1.0",
     )
     app.state.runtime = runtime
-    app.state.hash_slots = routes_auth.HashSlots()
+    # Argon2id takes 64 MiB a hash: two at a time keeps a burst of logins flat in memory
+    app.state.hashing = BoundedWork(2, 32, "too many logins at once")
+    # a year of KPIs or a week of raw history: one at a time, so reads of live values and
+    # alarms keep the interpreter
+    app.state.heavy = BoundedWork(1, 64, "too many history and KPI queries at once")
     snapshot = LiveSnapshot(
         runtime.live, {t for t, (_, tag) in runtime.tags.items() if tag.is_discrete}, runtime.clock
     )

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
-from starlette.concurrency import run_in_threadpool
 
 from station.alarms.kpi import alarm_kpi
 from station.alarms.lifecycle import State
 from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
+from station.api.bounded import BoundedWork
 from station.api.schemas import (
     ActionResult,
     AlarmCountOut,
@@ -284,7 +284,8 @@ async def kpi(request: Request, start: datetime, end: datetime) -> KpiOut:
 
     since = await rt.call(standing)
     now = rt.now_ms()
-    k = await run_in_threadpool(
+    heavy: BoundedWork = request.app.state.heavy
+    k = await heavy.run(
         lambda: alarm_kpi(rt.journal.events(s, e, limit=1_000_000), s, e, since, now)
     )
     return KpiOut(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from station.api.access import RoleRequired, guarded_router, runtime_of
-from station.api.schemas import AuditEntryOut, AuditVerifyOut
-from station.audit import AuditAnchor
+from station.api.bounded import BoundedWork
+from station.api.schemas import AuditVerifyOut
+from station.audit import AuditAnchor, AuditEntry
 from station.users import Role, User
 
 router = guarded_router(tags=["audit"])
@@ -19,15 +19,15 @@ ROLE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/api/audit", response_model=list[AuditEntryOut], responses=ROLE)
+@router.get("/api/audit", response_model=list[AuditEntry], responses=ROLE)
 def audit(
     request: Request,
     _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.read"))],
     since_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[AuditEntryOut]:
-    rt = runtime_of(request)
-    return [AuditEntryOut(**e.__dict__) for e in rt.audit.entries(limit, since_seq)]
+) -> list[AuditEntry]:
+    """Entries as chained (`ts` in milliseconds since 1970, UTC)."""
+    return runtime_of(request).audit.entries(limit, since_seq)
 
 
 @router.get("/api/audit/verify", response_model=AuditVerifyOut, responses=ROLE)
@@ -48,4 +48,5 @@ async def audit_verify(
             anchors=len(anchors),
         )
 
-    return await run_in_threadpool(check)
+    heavy: BoundedWork = request.app.state.heavy
+    return await heavy.run(check)

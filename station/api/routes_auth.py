@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from station.api.access import Credentials, RoleRequired, client_address, public, runtime_of
+from station.api.bounded import BoundedWork
 from station.api.schemas import LoginOut
 from station.api.timefmt import from_ms
 from station.users import Role, User
@@ -23,31 +21,6 @@ T = TypeVar("T")
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
-
-
-class HashSlots:
-    """At most `slots` password hashes at once (Argon2id takes 64 MiB each) and `queue` more
-    waiting: a burst of logins keeps memory flat and is answered 503, not swapped."""
-
-    def __init__(self, slots: int = 2, queue: int = 32) -> None:
-        self.slots = slots
-        self.queue = queue
-        self.waiting = 0
-        self.peak = 0
-        self._semaphore: asyncio.Semaphore | None = None
-
-    async def run(self, fn: Callable[..., T], *args: object) -> T:
-        if self.waiting >= self.slots + self.queue:
-            raise HTTPException(503, "too many logins at once: try again", {"Retry-After": "1"})
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.slots)
-        self.waiting += 1
-        self.peak = max(self.peak, self.waiting)
-        try:
-            async with self._semaphore:
-                return await run_in_threadpool(fn, *args)
-        finally:
-            self.waiting -= 1
 
 
 @router.post(
@@ -70,9 +43,8 @@ async def login(request: Request, body: LoginIn) -> LoginOut:
         why = f"too many failed logins: try again in {seconds} s"
         rt.refusals.record(now, body.username, "login", why, address=address)
         raise HTTPException(429, why, {"Retry-After": str(seconds)})
-    user = await request.app.state.hash_slots.run(
-        rt.users.authenticate, body.username, body.password
-    )
+    hashing: BoundedWork = request.app.state.hashing
+    user = await hashing.run(rt.users.authenticate, body.username, body.password)
     now = rt.now_ms()
     if user is None:
         rt.login_throttle.failed(body.username, address, now)

@@ -8,9 +8,10 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Query, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from station.api.access import guarded_router, runtime_of
+from station.api.bounded import BoundedWork
 from station.api.routes_live import split_tags
 from station.api.schemas import HistoryResponse, PointOut, SeriesOut
 from station.api.timefmt import from_ms, to_ms
@@ -43,7 +44,7 @@ async def history(
         int | None, Query(ge=1, le=366 * 86400, description="bucket seconds; none = raw")
     ] = None,
     agg: Annotated[Aggregate, Query(description="aggregate per bucket")] = Aggregate.MEAN,
-) -> HistoryResponse:
+) -> Response:
     rt = runtime_of(request)
     names = split_tags(rt, tags)
     if names is None:
@@ -65,33 +66,41 @@ async def history(
             f"{len(names)} tags × {(end_ms - start_ms) // (step * 1000)} buckets is more than "
             f"{MAX_POINTS} points per request: use a larger step, a shorter range or fewer tags",
         )
-    try:
-        data = await run_in_threadpool(
-            rt.history_store.query, names, start_ms, end_ms, step, agg, MAX_POINTS
+
+    def answer() -> Response:
+        """Read, shape and serialise the answer on a worker thread: 100,000 points are not
+        built on the loop that serves everything else."""
+        data = rt.history_store.query(names, start_ms, end_ms, step, agg, MAX_POINTS)
+        if sum(len(points) for points in data.values()) > MAX_POINTS:
+            raise HTTPException(
+                400,
+                f"more than {MAX_POINTS} raw points per request: give a step, a shorter range "
+                "or fewer tags",
+            )
+        series = []
+        for tag in names:
+            points = [
+                PointOut(
+                    ts=from_ms(p.ts_ms),
+                    value=p.value,
+                    quality=None
+                    if p.quality is None
+                    else Level(Quality(p.quality).level).name.lower(),
+                )
+                for p in data[tag]
+            ]
+            series.append(SeriesOut(tag=tag, unit=rt.tags[tag][1].unit, points=points))
+        out = HistoryResponse(
+            start=from_ms(start_ms),
+            end=from_ms(end_ms),
+            step_s=step,
+            aggregate=agg.value if step else None,
+            series=series,
         )
+        return Response(out.model_dump_json().encode(), media_type="application/json")
+
+    heavy: BoundedWork = request.app.state.heavy
+    try:
+        return await heavy.run(answer)
     except sqlite3.DatabaseError as exc:  # a damaged file: say so, and the alarm stands
         raise HTTPException(503, f"history file unreadable: {exc}") from None
-    if sum(len(points) for points in data.values()) > MAX_POINTS:
-        raise HTTPException(
-            400,
-            f"more than {MAX_POINTS} raw points per request: give a step, a shorter range "
-            "or fewer tags",
-        )
-    series = []
-    for tag in names:
-        points = [
-            PointOut(
-                ts=from_ms(p.ts_ms),
-                value=p.value,
-                quality=None if p.quality is None else Level(Quality(p.quality).level).name.lower(),
-            )
-            for p in data[tag]
-        ]
-        series.append(SeriesOut(tag=tag, unit=rt.tags[tag][1].unit, points=points))
-    return HistoryResponse(
-        start=from_ms(start_ms),
-        end=from_ms(end_ms),
-        step_s=step,
-        aggregate=agg.value if step else None,
-        series=series,
-    )

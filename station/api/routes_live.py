@@ -60,6 +60,7 @@ def device_health(d: DeviceAcquisition, now_s: float) -> DeviceHealth:
         overrunning=s.overrunning(now_s, d.device.poll_interval_s),
         poll_interval_s=d.device.poll_interval_s,
         poll_rate_hz=s.poll_rate_hz,
+        start_late_max_ms=round(max(s.start_late_s, default=0.0) * 1000, 1),
         last_poll_s=s.last_poll_s,
         clock_offset_s=s.clock_offset_s,
         clock_suspect=s.clock_suspect,
@@ -136,13 +137,15 @@ def list_tags(request: Request) -> list[TagOut]:
     tags=["live"],
     responses={200: {"model": LiveResponse}, 404: {"description": "unknown tag"}},
 )
-def live(
+async def live(
     request: Request,
     tags: Annotated[
         list[str] | None, Query(description="tag ids, repeated or comma-separated")
     ] = None,
 ) -> Response:
-    """Every value as of the last poll (`now` is when it was taken), or the `tags` asked for."""
+    """Every value as of the last poll (`now` is when it was taken), or the `tags` asked for.
+
+    Async: it only picks up the bytes the core made, so it never needs the thread pool."""
     snapshot: LiveSnapshot = request.app.state.live_snapshot
     current = snapshot.current
     wanted = split_tags(runtime_of(request), tags)

@@ -99,6 +99,8 @@ class DeviceHealth(BaseModel):
     poll_interval_s: float
     poll_rate_hz: float | None
     """Polls per second achieved over the last 20 polls."""
+    start_late_max_ms: float
+    """The latest start of a poll after its slot, over the last 100 polls."""
     last_poll_s: float
     clock_offset_s: float | None
     """Devices that stamp their values: how far their clock is ahead of the service's."""
@@ -225,23 +227,6 @@ class KpiOut(BaseModel):
     by_priority: dict[int, int]
     priority_share: dict[int, float]
     top10: list[AlarmCountOut]
-
-
-class AuditEntryOut(BaseModel):
-    seq: int
-    ts: int
-    """Milliseconds since 1970 (UTC), as chained."""
-    user: str
-    role: str | None
-    address: str | None
-    action: str
-    object: str | None
-    old: str | None
-    new: str | None
-    reason: str | None
-    result: str
-    prev_hash: str
-    hash: str
 
 
 class AuditVerifyOut(BaseModel):

@@ -280,3 +280,23 @@ def test_user_commands_take_data_dir_where_the_readme_puts_it(tmp_path: Path) ->
     )
     assert "wang" in listed.stdout and "operator" in listed.stdout
     assert (data / "records.sqlite3").exists()
+    disable = subprocess.run(
+        [sys.executable, "-m", "station.cli", "user", "disable", "wang", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+    )
+    assert disable.returncode == 0 and "disabled" in disable.stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "station.cli", "user", "--data-dir", str(data), "list"],
+        capture_output=True,
+        text=True,
+    )
+    assert "disabled" in listed.stdout
+    # both changes are in the audit trail, keyed with the data folder's key
+    verify = subprocess.run(
+        [sys.executable, "-m", "station.cli", "audit-verify", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 0 and "2 entries" in verify.stdout and "intact" in verify.stdout
+    assert (data / "audit.key").stat().st_mode & 0o777 == 0o600
