@@ -89,6 +89,8 @@ class StationSimulator:
             else:
                 self.servers.append(DeviceServer(devices, key[0], key[1]))
         self._published_step = -1
+        self.scans = 0
+        """Register scans done (the image of a device with planted signals refreshes at each)."""
 
     def _advance(self) -> None:
         self.model.advance_to(self.clock.now_s())
@@ -108,9 +110,13 @@ class StationSimulator:
             self._advance()
             return np.array([self._value_of(t, i) for i, t in enumerate(tag_ids)], dtype=np.float64)
 
+        planted = any(t in self.signals for t in tag_ids)
+
         def version() -> int:
+            """When the registers are due a refresh: each model step, or each scan where a
+            benchmark planted a signal (it changes between model steps)."""
             self._advance()
-            return self.model.step_count
+            return self.scans if planted else self.model.step_count
 
         def silent() -> bool:
             self._advance()
@@ -163,6 +169,7 @@ class StationSimulator:
 
     async def _scan(self) -> None:
         while True:
+            self.scans += 1
             for s in self.servers:
                 s.refresh_if_stale()
             self._advance()
