@@ -113,10 +113,10 @@ class StationSimulator:
         planted = any(t in self.signals for t in tag_ids)
 
         def version() -> int:
-            """When the registers are due a refresh: each model step, or each scan where a
-            benchmark planted a signal (it changes between model steps)."""
+            """When the registers are due a refresh: each model step, and each scan too where a
+            signal is planted (it changes between model steps)."""
             self._advance()
-            return self.scans if planted else self.model.step_count
+            return (self.model.step_count << 32) + (self.scans if planted else 0)
 
         def silent() -> bool:
             self._advance()
