@@ -95,6 +95,12 @@ class StationSimulator:
     def _advance(self) -> None:
         self.model.advance_to(self.clock.now_s())
 
+    def delivered(self) -> tuple[float, float]:
+        """Gas metered since the model began (standard Nm³, working m³), up to now, never
+        reset or wrapped: the truth for the report tests."""
+        self._advance()
+        return self.model.state.delivered_std, self.model.state.delivered_work
+
     def _value_of(self, tag: str, index: int) -> float:
         if tag in self.signals:
             return self.signals[tag]()

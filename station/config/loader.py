@@ -169,6 +169,23 @@ def _alarm_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
             yield ("alarms",), str(exc)
 
 
+def _report_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
+    """Meter runs must name tags that exist; their totalisers must be counters."""
+    tags = {t.id: t for _, t in cfg.all_tags()}
+    for i, run in enumerate(cfg.reports.meter_runs):
+        for f in ("standard_volume", "working_volume", "standard_flow", "pressure", "temperature"):
+            tag = getattr(run, f)
+            if tag is None:
+                continue
+            if tag not in tags:
+                yield ("reports", "meter_runs", i, f), f"unknown tag {tag!r}"
+            elif f.endswith("_volume") and tags[tag].counter is None:
+                yield (
+                    ("reports", "meter_runs", i, f),
+                    f"{tag} is not a counter (give it `counter: {{}}` to read it as a totaliser)",
+                )
+
+
 def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> ConfigIssue:
     """Name the line of the mistake. PyYAML notices an unclosed bracket or quote, or a key
     without its colon, only where the next token stands (the line after); its context mark
@@ -200,7 +217,7 @@ def parse_config(text: str, file: str = "<string>") -> StationConfig:
         raise ConfigError(issues) from None
     semantic = [
         ConfigIssue(file, pos.line_of(loc), _dotted(loc), msg)
-        for loc, msg in (*_semantic_issues(cfg), *_alarm_issues(cfg))
+        for loc, msg in (*_semantic_issues(cfg), *_alarm_issues(cfg), *_report_issues(cfg))
     ]
     if semantic:
         raise ConfigError(semantic)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from drivers.modbus.codec import DataType, Order
 from drivers.modbus.planner import Table
 from station.alarms.config import AlarmConfig
+from station.reports.config import ReportsConfig
 
 TagId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 
@@ -330,6 +331,7 @@ class StationConfig(Strict):
     api: ApiConfig = ApiConfig()
     alarms: AlarmConfig = AlarmConfig()
     audit: AuditConfig = AuditConfig()
+    reports: ReportsConfig = ReportsConfig()
 
     def all_tags(self) -> list[tuple[DeviceConfig, TagConfig]]:
         out: list[tuple[DeviceConfig, TagConfig]] = []

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from station.history.counters import CounterTracker
 from station.history.rollup import RollupRow
@@ -70,6 +71,21 @@ class SeriesPoint:
     value: float | None
     quality: int | None = None
     """Set on raw points; aggregates count good values only."""
+
+
+@dataclass(frozen=True)
+class MinuteRows:
+    """One tag's minutes that have data, as columns; min/max/sum/last are NaN where the
+    minute had no good value."""
+
+    ts: npt.NDArray[np.int64]
+    min: npt.NDArray[np.float64]
+    max: npt.NDArray[np.float64]
+    sum: npt.NDArray[np.float64]
+    count: npt.NDArray[np.float64]
+    last: npt.NDArray[np.float64]
+    delta: npt.NDArray[np.float64]
+    resets: npt.NDArray[np.float64]
 
 
 class HistoryStore:
@@ -236,6 +252,28 @@ class HistoryStore:
     def known_tags(self) -> dict[str, int]:
         with self.connect() as conn:
             return dict(conn.execute("SELECT name, id FROM tags").fetchall())
+
+    def minutes(self, tags: list[str], start_ms: int, end_ms: int) -> dict[str, MinuteRows]:
+        """The 1-minute rollup of each tag as columns (minute start, min, max, sum, count of
+        good values, last, counter delta, resets), for the hourly quantity records."""
+        ids = self.known_tags()
+        out: dict[str, MinuteRows] = {}
+        with self.connect() as conn:
+            for tag in tags:
+                rows = (
+                    conn.execute(
+                        "SELECT ts, min, max, sum, count, last, delta, resets FROM rollup_1m "
+                        "WHERE tag=? AND ts>=? AND ts<? ORDER BY ts",
+                        (ids[tag], start_ms, end_ms),
+                    ).fetchall()
+                    if tag in ids
+                    else []
+                )
+                cols = np.array(rows, dtype=np.float64).reshape(-1, 8)
+                out[tag] = MinuteRows(
+                    cols[:, 0].astype(np.int64), *(cols[:, k] for k in range(1, 8))
+                )
+        return out
 
     def count_raw(self, tag: str | None = None) -> int:
         with self.connect() as conn:

@@ -300,3 +300,19 @@ def test_user_commands_take_data_dir_where_the_readme_puts_it(tmp_path: Path) ->
     )
     assert verify.returncode == 0 and "2 entries" in verify.stdout and "intact" in verify.stdout
     assert (data / "audit.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_meter_run_names_existing_tags_and_counts_with_counters() -> None:
+    text = default_config_path().read_text(encoding="utf-8")
+    unknown = text.replace("standard_volume: FQ-301S", "standard_volume: FQ-3O1S")
+    with pytest.raises(ConfigError) as info:
+        parse_config(unknown, "station.yaml")
+    issue = info.value.issues[0]
+    assert issue.field == "reports.meter_runs[0].standard_volume" and "FQ-3O1S" in issue.message
+    assert issue.line == text.splitlines().index("  meter_runs:") + 2
+    not_a_counter = text.replace("standard_volume: FQ-301S", "standard_volume: FT-301S")
+    with pytest.raises(ConfigError, match="FT-301S is not a counter"):
+        parse_config(not_a_counter, "station.yaml")
+    bad_shift = text.replace('start: "20:00"', 'start: "25:00"')
+    with pytest.raises(ConfigError, match="not a time of day"):
+        parse_config(bad_shift, "station.yaml")

@@ -1,0 +1,123 @@
+"""The station's calendar: hours, shifts, gas days and gas months as periods in UTC.
+
+Everything is stored in UTC and every period is cut in the station's local time. A gas day runs
+from the contract hour to the contract hour (08:00–08:00 by default), so on a daylight-saving
+change it has 23 or 25 hours, and its hours are counted in real elapsed hours, never by the
+wall clock's numbers (02:00–03:00 happens twice in autumn, not at all in spring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from station.reports.config import ReportsConfig
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    """hour, shift, gas_day or gas_month"""
+    label: str
+    """How a person names it: 2025-11-25, 2025-11, 2025-11-25 Day shift, 02:00+01:00 …"""
+    start: datetime
+    """Aware, UTC."""
+    end: datetime
+
+    @property
+    def start_ms(self) -> int:
+        return int(self.start.timestamp() * 1000)
+
+    @property
+    def end_ms(self) -> int:
+        return int(self.end.timestamp() * 1000)
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start) / HOUR
+
+    def contains(self, instant: datetime) -> bool:
+        return self.start <= instant < self.end
+
+
+class StationCalendar:
+    def __init__(self, timezone: str, reports: ReportsConfig) -> None:
+        self.tz = ZoneInfo(timezone)
+        self.contract = time(reports.contract_hour)
+        self.shifts = sorted(reports.shifts, key=lambda s: s.minute_of_day)
+
+    def _local(self, day: date, at: time) -> datetime:
+        """A local wall time as UTC (a time skipped by a spring change is read forward)."""
+        local = datetime.combine(day, at, tzinfo=self.tz)
+        return local.astimezone(UTC)
+
+    # -- gas days and months -------------------------------------------------------------
+    def gas_day(self, day: date) -> Period:
+        """The gas day named by the date it begins on."""
+        return Period(
+            "gas_day",
+            day.isoformat(),
+            self._local(day, self.contract),
+            self._local(day + timedelta(days=1), self.contract),
+        )
+
+    def gas_day_of(self, instant: datetime) -> date:
+        local = instant.astimezone(self.tz)
+        return local.date() if local.time() >= self.contract else local.date() - timedelta(days=1)
+
+    def gas_month(self, year: int, month: int) -> Period:
+        """From the first gas day of the month to the first of the next."""
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return Period(
+            "gas_month",
+            f"{year:04d}-{month:02d}",
+            self.gas_day(date(year, month, 1)).start,
+            self.gas_day(following).start,
+        )
+
+    def gas_days(self, month: Period) -> list[Period]:
+        first = self.gas_day_of(month.start)
+        out = []
+        day = first
+        while (p := self.gas_day(day)).start < month.end:
+            out.append(p)
+            day += timedelta(days=1)
+        return out
+
+    # -- hours --------------------------------------------------------------------------
+    def hours(self, period: Period) -> list[Period]:
+        """The elapsed hours of a period, labelled by local start time (with its UTC offset
+        where the wall clock shows the same hour twice)."""
+        out = []
+        t = period.start
+        while t < period.end:
+            local = t.astimezone(self.tz)
+            label = local.strftime("%H:%M")
+            if local.fold or (t + HOUR).astimezone(self.tz).fold:
+                label += local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+            out.append(Period("hour", label, t, min(t + HOUR, period.end)))
+            t += HOUR
+        return out
+
+    # -- shifts -------------------------------------------------------------------------
+    def shifts_of(self, day: date) -> list[Period]:
+        """The shifts that begin on a local date, in order."""
+        out = []
+        for i, s in enumerate(self.shifts):
+            start = self._local(day, time(s.minute_of_day // 60, s.minute_of_day % 60))
+            nxt = self.shifts[(i + 1) % len(self.shifts)]
+            end_day = day if i + 1 < len(self.shifts) else day + timedelta(days=1)
+            end = self._local(end_day, time(nxt.minute_of_day // 60, nxt.minute_of_day % 60))
+            out.append(Period("shift", f"{day.isoformat()} {s.name_en}", start, end))
+        return out
+
+    def shift_of(self, instant: datetime) -> Period:
+        local_day = instant.astimezone(self.tz).date()
+        for day in (local_day - timedelta(days=1), local_day):
+            for p in self.shifts_of(day):
+                if p.contains(instant):
+                    return p
+        raise ValueError(f"no shift contains {instant.isoformat()}")  # pragma: no cover
