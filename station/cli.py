@@ -281,6 +281,60 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _report(args: argparse.Namespace) -> int:
+    """A report for any period, from a data folder, with the service running or not."""
+    import time
+    from datetime import date
+
+    from station.alarms.journal import AlarmJournal
+    from station.history.store import HistoryStore
+    from station.records import RecordsStore
+    from station.reports.archive import ReportArchive
+    from station.reports.production import ProductionReports
+    from station.reports.render_html import render_daily_html
+
+    cfg = _load(args.config)
+    if not cfg.reports.meter_runs:
+        print("the config has no reports.meter_runs", file=sys.stderr)
+        return 2
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        day = date.min
+    if not date(1970, 1, 2) <= day < date(2199, 12, 31):
+        print(f"--date takes a gas day YYYY-MM-DD in 1970–2199, not {args.date!r}", file=sys.stderr)
+        return 2
+    data = Path(args.data_dir)
+    if not (data / "history.sqlite3").exists():
+        print(f"no history in {data}", file=sys.stderr)
+        return 2
+    records = RecordsStore(data / "records.sqlite3")
+    production = ProductionReports(
+        cfg, HistoryStore(data / "history.sqlite3"), AlarmJournal(records), ReportArchive(records)
+    )
+    stored = production.generate_daily(day, int(time.time() * 1000))
+    reports = json.loads(stored.content)
+    lang = args.lang or cfg.station.language.value
+    if args.format == "json":
+        body = {"version": stored.version, "hash": stored.hash, "reports": reports}
+        text = json.dumps(body, ensure_ascii=False, indent=1)
+    else:
+        name = cfg.station.name.pick(lang)
+        text = render_daily_html(
+            reports, name, cfg.station.timezone, lang, stored.hash, stored.version
+        )
+    out = (
+        Path(args.out)
+        if args.out
+        else data / "reports" / f"{cfg.station.id}-daily-{day.isoformat()}-{lang}.{args.format}"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    total = sum(r["standard_volume"] for r in reports)
+    print(f"daily report {day} (version {stored.version}): {total:,.1f} Nm³ → {out}")
+    return 0
+
+
 def _repair(args: argparse.Namespace) -> int:
     from station.datafiles import DATA_FILES, repair
 
@@ -436,6 +490,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["csv", "parquet"], help="default: from --out")
     exp.add_argument("--timezone", default="Asia/Shanghai")
     exp.add_argument("--out", required=True)
+    report = sub.add_parser("report", help="make a production report from a data folder")
+    report.add_argument("kind", choices=["daily"])
+    report.add_argument("--date", required=True, help="the gas day, YYYY-MM-DD (it begins then)")
+    report.add_argument("--config", help="station config (default: the example station)")
+    report.add_argument("--data-dir", default="data")
+    report.add_argument("--format", choices=["html", "json"], default="html")
+    report.add_argument("--lang", choices=["zh", "en"], help="default: the station's language")
+    report.add_argument("--out", help="file to write (default: DATA_DIR/reports/…)")
     rep = sub.add_parser(
         "repair",
         help="move damaged data files aside (kept) and copy what is readable into fresh ones",
@@ -474,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         "opcua-cert": _opcua_cert,
         "user": _user,
         "audit-verify": _audit_verify,
+        "report": _report,
         "export": _export,
         "repair": _repair,
     }

@@ -10,10 +10,23 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 from station.audit import AuditTrail
 
 WINDOW_MS = 60_000
+
+RefusalKind = Literal["unknown", "forbidden", "conflict"]
+
+
+class Refused(Exception):
+    """A person's action the domain refuses (already audited where it was refused); the API
+    answers it 404, 403 or 409."""
+
+    def __init__(self, kind: RefusalKind, why: str | dict[str, str]) -> None:
+        super().__init__(why)
+        self.kind = kind
+        self.why = why
 
 
 @dataclass

@@ -28,6 +28,9 @@ from station.live_cache import LiveCache
 from station.login_throttle import LoginThrottle
 from station.records import RecordsStore
 from station.refusals import RefusalLog
+from station.reports.archive import ReportArchive
+from station.reports.production import ProductionReports
+from station.reports.signoff import ReportSignoff
 from station.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -109,6 +112,16 @@ class StationRuntime:
                 config.station.id,
             )
             self.alarms.listeners.append(self.notification.on_event)
+        self.report_archive = ReportArchive(self.records)
+        self.report_signoff = ReportSignoff(
+            self.report_archive, self.audit, self.refusals, self.now_ms
+        )
+        self.reports: ProductionReports | None = None
+        if config.reports.meter_runs:
+            self.reports = ProductionReports(
+                config, self.history_store, self.journal, self.report_archive
+            )
+        self._reporting: asyncio.Task[None] | None = None
         self.drivers = DriverFactory(endpoints, clock)
         self.devices = [
             DeviceAcquisition(d, self.drivers.poller(d), clock, self.bus.publish)
@@ -174,6 +187,8 @@ class StationRuntime:
             self.refusals.flush(now)
             if now - self._anchored_ms >= self.config.audit.anchor_every_s * 1000:
                 self.anchor_audit(now)
+            if self.reports is not None and (self._reporting is None or self._reporting.done()):
+                self._reporting = asyncio.create_task(self._reports_due(now), name="reports")
             self._watch_devices(now)
             self._watch_history(now)
             if self.influx is not None:
@@ -248,6 +263,20 @@ class StationRuntime:
             "HISTORIAN.INFLUX-DOWN", down, now_ms, self.influx.stats.last_error or ""
         )
 
+    async def _reports_due(self, now_ms: int) -> None:
+        """Reports due since their cursor, made on a worker thread (never on this loop)."""
+        assert self.reports is not None
+        try:
+            await asyncio.to_thread(
+                self.reports.catch_up,
+                now_ms,
+                self.config.reports.generate_after_s,
+                None,
+                self.history.flushed_until_ms or 0,
+            )
+        except Exception:
+            log.exception("report generation failed; it is tried again")
+
     def _escalated(self, alarm: str, now_ms: int) -> None:
         point, status = self.alarms.points[alarm], self.alarms.status[alarm]
         self.journal.record(
@@ -272,6 +301,8 @@ class StationRuntime:
         self._tasks.append(asyncio.create_task(self._alarm_timers(), name="alarm-timers"))
 
     async def stop(self) -> None:
+        if self._reporting is not None:
+            await asyncio.gather(self._reporting, return_exceptions=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -12,22 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from station.alarms.engine import AlarmEngine
 from station.alarms.lifecycle import NotAllowed
 from station.audit import AuditTrail
-from station.refusals import RefusalLog
+from station.refusals import RefusalKind, RefusalLog, Refused
 from station.users import Role, User
-
-RefusalKind = Literal["unknown", "forbidden", "conflict"]
-
-
-class Refused(Exception):
-    def __init__(self, kind: RefusalKind, why: str | dict[str, str]) -> None:
-        super().__init__(why)
-        self.kind = kind
-        self.why = why
 
 
 @dataclass

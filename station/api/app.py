@@ -16,6 +16,7 @@ from station.api import (
     routes_auth,
     routes_history,
     routes_live,
+    routes_reports,
 )
 from station.api.bounded import BoundedWork
 from station.api.live_snapshot import LiveSnapshot
@@ -30,7 +31,7 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
     marked public, or the app refuses to start."""
     app = FastAPI(
         title=f"Gate station {runtime.config.station.id}",
-        description="City-gate station monitoring: live values, history, alarms.",
+        description="City-gate station monitoring: live values, history, alarms, reports.",
         version="0.1.0",
     )
     app.state.runtime = runtime
@@ -64,6 +65,7 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
         routes_history.router,
         routes_alarms.router,
         routes_audit.router,
+        routes_reports.router,
         metrics_router,
         pages,
         *(extra_routers or []),

@@ -11,8 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from station.alarms.actions import Refused
 from station.api.timefmt import TimeOutOfRange
+from station.refusals import Refused
 
 MAX_BODY_BYTES = 1 << 20
 """No request of this API needs more than a megabyte."""

@@ -86,6 +86,9 @@ class HistoryWriter:
         self._ids: dict[tuple[str, ...], npt.NDArray[np.intp]] = {}
         self._thread: threading.Thread | None = None
         self._last_flush_ms: int | None = None
+        self.flushed_until_ms: int | None = None
+        """Sample time up to which the rollups in the file hold what was handed over (the
+        reports wait for it to pass the end of their period)."""
         self._last_purge_ms: int | None = None
         self.stats = WriterStats()
         self._idle = threading.Event()
@@ -307,11 +310,11 @@ class HistoryWriter:
         True when the rollups were flushed (they then hold every raw row written)."""
         flush_ms = int(self.config.rollup_flush_s * 1000)
         flushed = False
-        if self._last_flush_ms is None:
-            self._last_flush_ms = newest_ms
-        if final or newest_ms - self._last_flush_ms >= flush_ms:
+        first = self._last_flush_ms is None
+        if first or final or newest_ms - (self._last_flush_ms or 0) >= flush_ms:
             self._flush_rollups(conn)
             self._last_flush_ms = newest_ms
+            self.flushed_until_ms = newest_ms
             flushed = True
         if self._last_purge_ms is None or newest_ms - self._last_purge_ms >= 3_600_000:
             self._last_purge_ms = newest_ms

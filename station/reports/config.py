@@ -61,6 +61,9 @@ class ReportsConfig(Strict):
         max_length=6,
     )
     meter_runs: list[MeterRunConfig] = []
+    generate_after_s: float = Field(default=600, ge=0, le=86400)
+    """A period's report is made this long after it ends, so late data (a replay, a restart)
+    is in it."""
     volume_mismatch: float = Field(default=0.005, gt=0, le=1)
     """Counter volume and integrated flow may differ by this share before a report flags it."""
 

@@ -272,6 +272,10 @@ EXPECTED_RULES = {
     ("GET", "/api/audit"): "station_master",
     ("GET", "/api/audit/verify"): "station_master",
     ("PUT", "/api/simulator/scenario"): "operator",
+    ("POST", "/api/reports/{kind}/{period}/generate"): "shift_leader",
+    ("POST", "/api/reports/{kind}/{period}/review"): "shift_leader",
+    ("POST", "/api/reports/{kind}/{period}/sign"): "station_master",
+    ("POST", "/api/reports/{kind}/{period}/correct"): "station_master",
 }
 
 

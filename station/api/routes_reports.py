@@ -1,0 +1,241 @@
+"""Production reports over HTTP: list, read (JSON or HTML), generate, review, sign, correct.
+
+The rules of review and signature are in station.reports.signoff; generation runs on a worker
+thread (bounded with the other heavy queries), never on a loop."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
+from station.api.bounded import BoundedWork
+from station.api.timefmt import from_ms
+from station.reports.archive import StoredReport
+from station.reports.render_html import render_daily_html
+from station.runtime import StationRuntime
+from station.users import Role, User
+
+router = guarded_router(tags=["reports"])
+Kind = Literal["daily"]
+PeriodText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the gas day")]
+ACTION: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such report or version"},
+    409: {"description": "not possible in the report's state"},
+    401: {"description": "not logged in"},
+    403: {"description": "role too low"},
+}
+
+
+class ReportOut(BaseModel):
+    kind: str
+    period: str
+    version: int
+    status: str
+    """generated, reviewed or signed"""
+    hash: str
+    """SHA-256 of the content: the same data gives the same hash."""
+    generated: str
+    replaces: int | None
+    reason: str | None
+    reviewed_by: str | None
+    signed_by: str | None
+    signed: str | None
+    audit_anchor: str | None
+
+
+class ReportContentOut(ReportOut):
+    content: list[dict[str, Any]]
+    """The data model, one per meter run, unrounded."""
+
+
+class VersionIn(BaseModel):
+    version: int = Field(ge=1, le=1_000_000)
+
+
+class CorrectionIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _says_something(cls, v: str) -> str:
+        if len(v.strip()) < 3:
+            raise ValueError("a reason of blanks is not a reason")
+        return v.strip()
+
+
+def _out(r: StoredReport) -> ReportOut:
+    return ReportOut(
+        kind=r.kind,
+        period=r.period,
+        version=r.version,
+        status=r.status,
+        hash=r.hash,
+        generated=from_ms(r.generated_ms).isoformat(),
+        replaces=r.replaces,
+        reason=r.reason,
+        reviewed_by=r.reviewed_by,
+        signed_by=r.signed_by,
+        signed=from_ms(r.signed_ms).isoformat() if r.signed_ms else None,
+        audit_anchor=r.audit_anchor,
+    )
+
+
+def _day(period: str) -> date:
+    try:
+        day = date.fromisoformat(period)
+    except ValueError:
+        raise HTTPException(400, f"{period!r} is not a date") from None
+    if not date(1970, 1, 2) <= day < date(2199, 12, 31):
+        raise HTTPException(400, f"{period} is outside 1970–2199")
+    return day
+
+
+def _find(rt: StationRuntime, kind: str, period: str, version: int | None) -> StoredReport:
+    versions = rt.report_archive.versions(kind, period)
+    found = [v for v in versions if version is None or v.version == version]
+    if not found:
+        which = f" v{version}" if version else ""
+        raise HTTPException(404, f"no {kind} report for {period}{which}")
+    return found[-1]
+
+
+@router.get("/api/reports", response_model=list[ReportOut])
+def list_reports(request: Request, kind: Kind | None = None) -> list[ReportOut]:
+    return [_out(r) for r in runtime_of(request).report_archive.listing(kind)]
+
+
+@router.get(
+    "/api/reports/{kind}/{period}",
+    response_model=ReportContentOut,
+    responses={404: {"description": "no such report"}},
+)
+def read_report(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> ReportContentOut:
+    r = _find(runtime_of(request), kind, period, version)
+    return ReportContentOut(**_out(r).model_dump(), content=json.loads(r.content))
+
+
+@router.get(
+    "/api/reports/{kind}/{period}/html",
+    response_class=HTMLResponse,
+    responses={404: {"description": "no such report"}},
+)
+def report_html(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    lang: Literal["zh", "en"] | None = None,
+) -> HTMLResponse:
+    rt = runtime_of(request)
+    r = _find(rt, kind, period, version)
+    language = lang or rt.config.station.language.value
+    page = render_daily_html(
+        json.loads(r.content),
+        rt.config.station.name.pick(language),
+        rt.config.station.timezone,
+        language,
+        r.hash,
+        r.version,
+    )
+    return HTMLResponse(page)
+
+
+@router.post(
+    "/api/reports/{kind}/{period}/generate",
+    response_model=ReportOut,
+    responses={**ACTION, 400: {"description": "no meter runs configured, or a period to come"}},
+)
+async def generate(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    user: Annotated[User, Depends(RoleRequired(Role.shift_leader, "report.generate"))],
+) -> ReportOut:
+    """Makes the period's report from the data as it is now: the same version when nothing
+    changed, else a new one."""
+    rt = runtime_of(request)
+    production = rt.reports
+    if production is None:
+        raise HTTPException(400, "the station config has no reports.meter_runs")
+    day = _day(period)
+    if production.calendar.gas_day(day).end_ms > rt.now_ms():
+        raise HTTPException(400, f"the gas day {period} has not ended")
+    heavy: BoundedWork = request.app.state.heavy
+    stored = await heavy.run(production.generate_daily, day, rt.now_ms())
+    rt.audit.append(
+        rt.now_ms(),
+        user.username,
+        "report.generate",
+        "ok",
+        role=user.role.name,
+        address=client_address(request),
+        obj=f"{kind}/{period}/v{stored.version}",
+        new={"hash": stored.hash},
+    )
+    return _out(stored)
+
+
+@router.post("/api/reports/{kind}/{period}/review", response_model=ReportOut, responses=ACTION)
+def review(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    body: VersionIn,
+    user: Annotated[User, Depends(RoleRequired(Role.shift_leader, "report.review"))],
+) -> ReportOut:
+    rt = runtime_of(request)
+    address = client_address(request)
+    return _out(rt.report_signoff.review(user, kind, period, body.version, address))
+
+
+@router.post("/api/reports/{kind}/{period}/sign", response_model=ReportOut, responses=ACTION)
+def sign(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    body: VersionIn,
+    user: Annotated[User, Depends(RoleRequired(Role.station_master, "report.sign"))],
+) -> ReportOut:
+    rt = runtime_of(request)
+    address = client_address(request)
+    return _out(rt.report_signoff.sign(user, kind, period, body.version, address))
+
+
+@router.post("/api/reports/{kind}/{period}/correct", response_model=ReportOut, responses=ACTION)
+async def correct(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    body: CorrectionIn,
+    user: Annotated[User, Depends(RoleRequired(Role.station_master, "report.correct"))],
+) -> ReportOut:
+    """A signed report made again from the data as it is now, as a new version that names
+    the one it replaces and why."""
+    rt = runtime_of(request)
+    production = rt.reports
+    if production is None:
+        raise HTTPException(404, "the station config has no reports.meter_runs")
+    day = _day(period)
+    address = client_address(request)
+    stored = await run_in_threadpool(
+        rt.report_signoff.correct,
+        user,
+        kind,
+        period,
+        body.reason,
+        lambda: production.daily_content(day),
+        address,
+    )
+    return _out(stored)

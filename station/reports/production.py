@@ -1,0 +1,136 @@
+"""Daily production reports from the stores: reads history and the alarm journal, builds the
+data model (station.reports.daily), keeps it in the archive, and moves the cursor.
+
+Runs off the core's loop (a worker thread); it only reads history and writes records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+
+from station.alarms.journal import AlarmJournal
+from station.config.models import StationConfig
+from station.history.store import Aggregate, HistoryStore
+from station.reports.archive import ReportArchive, StoredReport
+from station.reports.calendar import Period, StationCalendar
+from station.reports.daily import DailyReport, daily_report
+from station.reports.hourly import hourly_records, run_tags
+from station.reports.schedule import due_gas_days
+
+log = logging.getLogger(__name__)
+DAILY = "daily"
+
+
+class ProductionReports:
+    def __init__(
+        self,
+        config: StationConfig,
+        history: HistoryStore,
+        journal: AlarmJournal,
+        archive: ReportArchive,
+    ) -> None:
+        self.config = config
+        self.history = history
+        self.journal = journal
+        self.archive = archive
+        self.calendar = StationCalendar(config.station.timezone, config.reports)
+
+    # -- building ------------------------------------------------------------------------
+    def _counted(self, tag: str, start: datetime, end: datetime) -> float:
+        """The counter's delivered quantity over whole hours (from the hourly rollup)."""
+        if end <= start:
+            return 0.0
+        s, e = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+        points = self.history.query([tag], s, e, 3600, Aggregate.DELTA)[tag]
+        return float(sum(p.value for p in points if p.value is not None))
+
+    def _interruptions(self, day: Period) -> list[tuple[int, int]]:
+        supply = self.config.alarms.supply
+        if supply is None:
+            return []
+        events = self.journal.events(None, day.end_ms, alarm=supply.id, limit=100_000)
+        out, since = [], None
+        for e in events:
+            if e.event == "raised" and since is None:
+                since = e.ts_ms
+            elif e.event == "cleared" and since is not None:
+                out.append((since, e.ts_ms))
+                since = None
+        if since is not None:
+            out.append((since, day.end_ms))
+        return out
+
+    def daily(self, day: date) -> list[DailyReport]:
+        """One report per meter run."""
+        period = self.calendar.gas_day(day)
+        hours = self.calendar.hours(period)
+        month = self.calendar.gas_month(day.year, day.month)
+        year_start = self.calendar.gas_day(date(day.year, 1, 1)).start
+        out = []
+        for run in self.config.reports.meter_runs:
+            minutes = self.history.minutes(run_tags(run), period.start_ms, period.end_ms)
+            records = hourly_records(run, hours, minutes)
+            out.append(
+                daily_report(
+                    self.config.station.id,
+                    run.id,
+                    period,
+                    hours,
+                    records,
+                    self._interruptions(period),
+                    self._counted(run.standard_volume, month.start, period.start),
+                    self._counted(run.standard_volume, year_start, period.start),
+                    self.config.reports.volume_mismatch,
+                )
+            )
+        return out
+
+    # -- keeping -------------------------------------------------------------------------
+    def daily_content(self, day: date) -> tuple[str, str]:
+        """The day's reports (one per meter run) as stored: JSON, and its hash."""
+        reports = self.daily(day)
+        content = json.dumps([asdict(r) for r in reports], ensure_ascii=False, sort_keys=True)
+        return content, _hash(reports)
+
+    def generate_daily(self, day: date, now_ms: int) -> StoredReport:
+        content, digest = self.daily_content(day)
+        return self.archive.keep(DAILY, day.isoformat(), content, digest, now_ms)
+
+    def catch_up(
+        self,
+        now_ms: int,
+        delay_s: float,
+        first_ms: int | None = None,
+        history_until_ms: int | None = None,
+    ) -> list[str]:
+        """Generates every gas day due since the cursor, oldest first, moving the cursor after
+        each; returns the periods done. Without a cursor yet, it starts from `first_ms` (when
+        the station's data begins) or now. `history_until_ms`: how far the history file's
+        rollups are complete; a day past it waits (the writer may be behind)."""
+        now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+        cursor = self.archive.cursor(DAILY)
+        if cursor is None:
+            start = datetime.fromtimestamp((first_ms or now_ms) / 1000, tz=UTC)
+            cursor = self.calendar.gas_day(self.calendar.gas_day_of(start)).start_ms
+            self.archive.set_cursor(DAILY, cursor)
+        done_until = datetime.fromtimestamp(cursor / 1000, tz=UTC)
+        done = []
+        for day in due_gas_days(self.calendar, done_until, now, timedelta(seconds=delay_s)):
+            if (
+                history_until_ms is not None
+                and history_until_ms < self.calendar.gas_day(day).end_ms
+            ):
+                break
+            stored = self.generate_daily(day, now_ms)
+            self.archive.set_cursor(DAILY, self.calendar.gas_day(day).end_ms)
+            log.info("daily report %s: version %d, %s", day, stored.version, stored.hash[:12])
+            done.append(day.isoformat())
+        return done
+
+
+def _hash(reports: list[DailyReport]) -> str:
+    return hashlib.sha256("".join(r.content_hash() for r in reports).encode()).hexdigest()

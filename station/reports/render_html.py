@@ -1,0 +1,66 @@
+"""The daily report as HTML (Jinja2), in Chinese or English; values rounded for display only.
+
+Renders the stored content (the data model as JSON), so a signed version is shown as signed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+WORDS = {
+    "zh": {
+        "title": "门站生产日报", "station": "场站", "run": "计量路", "gas_day": "燃气日",
+        "hours": "小时", "hour": "时段", "std_volume": "标况气量", "work_volume": "工况气量",
+        "integrated": "流量积分", "pressure": "加权平均压力", "temperature": "加权平均温度",
+        "coverage": "数据完整率", "gap": "缺数", "total": "合计", "peak": "高峰小时",
+        "p_max": "最高出站压力", "p_min": "最低出站压力", "interruption": "停气时长",
+        "gaps": "缺数时长", "resets": "表头复位次数", "mtd": "月累计", "ytd": "年累计",
+        "compiled": "编制", "reviewed": "审核", "hash": "内容校验", "version": "版本",
+    },
+    "en": {
+        "title": "Gate station daily production report", "station": "Station", "run": "Meter run",
+        "gas_day": "Gas day", "hours": "hours", "hour": "Hour", "std_volume": "Standard volume",
+        "work_volume": "Working volume", "integrated": "Integrated flow",
+        "pressure": "Flow-weighted pressure", "temperature": "Flow-weighted temperature",
+        "coverage": "Data coverage", "gap": "Gap", "total": "Total", "peak": "Peak hour",
+        "p_max": "Highest outlet pressure", "p_min": "Lowest outlet pressure",
+        "interruption": "Supply interruption", "gaps": "Data gaps", "resets": "Meter resets",
+        "mtd": "Month to date", "ytd": "Year to date", "compiled": "Compiled by",
+        "reviewed": "Reviewed by", "hash": "Content hash", "version": "version",
+    },
+}  # fmt: skip
+
+
+def render_daily_html(
+    reports: list[dict[str, Any]],
+    station_name: str,
+    timezone: str,
+    lang: str,
+    digest: str,
+    version: int,
+) -> str:
+    tz = ZoneInfo(timezone)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+    def local(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).strftime("%m-%d %H:%M")
+
+    def num(value: float | None, places: int) -> str:
+        return "—" if value is None else f"{value:,.{places}f}"
+
+    return env.get_template("daily.html").render(
+        reports=reports,
+        station=station_name,
+        day=reports[0]["gas_day"] if reports else "",
+        lang=lang,
+        t=WORDS[lang],
+        local=local,
+        num=num,
+        digest=digest,
+        version=version,
+    )

@@ -1,0 +1,95 @@
+"""The daily production report makes itself: at the end of the gas day (plus the delay for late
+data), from the hourly records, against the simulator's truth; and when the service was down
+over the due time, the missed report appears after the restart, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from station.config.loader import default_config_path, load_config
+from station.reports.archive import ReportArchive
+from station.runtime import StationRuntime
+from tests.integration.test_alarm_scenarios import START, Station
+
+pytestmark = pytest.mark.integration
+HOUR = 3600
+
+
+async def until_made(station: Station, archive: ReportArchive) -> None:
+    """Steps on until the report is in the archive (it is made on a worker thread)."""
+    deadline = time.monotonic() + 20
+    while not archive.listing():
+        assert time.monotonic() < deadline, "no report made"
+        await station.run(60)
+        await asyncio.sleep(0.05)
+
+
+async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    cfg = load_config(default_config_path())
+    station = Station(cfg, tmp_path)
+    station.step_s = 60.0  # a poll a minute: a day in seconds of wall time
+    sim = station.sim
+    await station.start()  # 2025-11-25 10:00 Shanghai, in the gas day of the 25th
+    try:
+        start_truth = sim.delivered()[0]
+        await station.run(21.5 * HOUR)  # to 07:30 on the 26th
+        before_stop = sim.delivered()[0]
+        archive = ReportArchive(station.rt.records)
+        assert archive.listing() == []  # the day has not ended
+        await station.rt.stop()  # the service is down over 08:00 (when the day's report is due)
+        station.clock.advance(2 * HOUR)
+        station.rt = StationRuntime(cfg, station.clock, tmp_path, endpoints=sim.endpoints())
+        await station.rt.start()
+        await station.run(15 * 60)  # past 08:00 + the 10-minute delay for late data
+        # the writer thread gathers half a second of wall time, which a stepped clock outruns:
+        # the report waits until the history file holds the whole day
+        station.rt.history.wait_idle()
+        archive = ReportArchive(station.rt.records)
+        await until_made(station, archive)
+        await station.run(30 * 60)  # more ticks: nothing is made twice
+        reports = archive.listing()
+        cursor = archive.cursor("daily")
+    finally:
+        await station.stop()
+
+    assert [(r.kind, r.period, r.version) for r in reports] == [("daily", "2025-11-25", 1)]
+    (day,) = json.loads(reports[0].content)
+    assert day["gas_day"] == "2025-11-25" and day["hours"] == 24 and len(day["rows"]) == 24
+    # the service read from 10:00 to 07:30: the hours before 10:00 and after 07:30 are gaps
+    assert day["gap_minutes"] == 2 * 60 + 29  # the 07:30 minute itself was read
+    truth = before_stop - start_truth
+    assert abs(day["standard_volume"] - truth) <= 0.001 * truth, (day["standard_volume"], truth)
+    assert day["peak_hour"] is not None and day["interruption_minutes"] == 0
+    assert day["pressure_min"]["value"] <= day["pressure_max"]["value"]
+    assert day["month_to_date"] == day["standard_volume"] == day["year_to_date"]
+    assert cursor == int((START + 22 * HOUR) * 1000)  # 08:00 on the 26th
+
+    # made again on demand, by the command, from the data folder with the service stopped:
+    # the same data gives the same content, so the same version
+    made = subprocess.run(
+        [sys.executable, "-m", "station.cli", "report", "daily", "--date", "2025-11-25",
+         "--data-dir", str(tmp_path), "--format", "json", "--out", str(tmp_path / "d.json")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    again = json.loads((tmp_path / "d.json").read_text())
+    assert again["version"] == 1 and again["hash"] == reports[0].hash
+    assert again["reports"][0]["standard_volume"] == day["standard_volume"]
+    page = subprocess.run(
+        [sys.executable, "-m", "station.cli", "report", "daily", "--date", "2025-11-25",
+         "--data-dir", str(tmp_path), "--lang", "zh"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert page.returncode == 0, page.stderr
+    html = (tmp_path / "reports" / "demo-gate-daily-2025-11-25-zh.html").read_text()
+    assert "门站生产日报" in html and f"{day['standard_volume']:,.1f}" in html
+    assert html.count('<tr><td class="l">') >= 24 + 8 and reports[0].hash in html

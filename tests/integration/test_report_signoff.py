@@ -1,0 +1,122 @@
+"""A daily report from generation to signature over real HTTP: review by a shift leader, signature
+by the station master with the audit anchor, a signed version that refuses every change, and a
+correction that becomes version 2 and names the one it replaces."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from station.api import create_app
+from station.config.loader import default_config_path, load_config
+from station.reports.production import ProductionReports
+from station.users import Role
+from tests.conftest import free_port
+from tests.integration.test_alarm_api import serve
+from tests.integration.test_alarm_scenarios import Station
+from tests.integration.test_daily_report import until_made
+
+pytestmark = pytest.mark.integration
+DAY = "2025-11-25"
+
+
+async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
+    cfg = load_config(default_config_path())
+    station = Station(cfg, tmp_path)
+    station.step_s = 60.0
+    rt = station.rt
+    now = rt.now_ms()
+    for name, role in (
+        ("op", Role.operator),
+        ("leader", Role.shift_leader),
+        ("master", Role.station_master),
+    ):
+        rt.users.add(name, f"{name}-pass-1", role, None, now)
+    await station.start()
+    await station.run(22.5 * 3600)  # past the end of the gas day and the delay
+    rt.history.wait_idle()  # the history file holds the whole day (the writer lags a stepped clock)
+    await until_made(station, rt.report_archive)
+    port = free_port()
+    server, task = await serve(create_app(rt), port)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+
+            async def login(user: str) -> dict[str, str]:
+                r = await http.post(
+                    "/api/login", json={"username": user, "password": f"{user}-pass-1"}
+                )
+                return {"Authorization": f"Bearer {r.json()['token']}"}
+
+            op, leader, master = await login("op"), await login("leader"), await login("master")
+            listing = (await http.get("/api/reports")).json()
+            assert [(r["kind"], r["period"], r["version"], r["status"]) for r in listing] == [
+                ("daily", DAY, 1, "generated")
+            ]
+            url = f"/api/reports/daily/{DAY}"
+            v1 = {"version": 1}
+            r = await http.post(f"{url}/sign", json=v1, headers=master)
+            assert r.status_code == 409 and "reviewed before" in r.json()["detail"]
+            r = await http.post(f"{url}/review", json=v1, headers=op)
+            assert r.status_code == 403
+            r = await http.post(f"{url}/review", json=v1, headers=leader)
+            assert r.status_code == 200 and r.json()["status"] == "reviewed"
+            r = await http.post(f"{url}/sign", json=v1, headers=leader)
+            assert r.status_code == 403
+            r = await http.post(f"{url}/sign", json=v1, headers=master)
+            signed = r.json()
+            assert r.status_code == 200 and signed["status"] == "signed"
+            assert signed["signed_by"] == "master" and signed["audit_anchor"]
+            seq, head = signed["audit_anchor"].split(":")
+            entry = rt.audit.entries(1, int(seq) - 1)[0]
+            assert entry.hash == head  # the anchor is the trail's head when it was signed
+            page = (await http.get(f"{url}/html", params={"lang": "en"})).text
+            assert "daily production report" in page and signed["hash"] in page
+
+            # signed: the archive refuses any change, even straight at the file
+            with (
+                sqlite3.connect(tmp_path / "records.sqlite3") as raw,
+                pytest.raises(sqlite3.DatabaseError, match="signed report does not change"),
+            ):
+                raw.execute("UPDATE reports SET content='[]' WHERE period=?", (DAY,))
+            # generating again with the same data keeps version 1
+            r = await http.post(f"{url}/generate", headers=leader)
+            assert r.status_code == 200 and r.json()["version"] == 1
+            # a correction with unchanged data is refused
+            fix = {"reason": "meter factor corrected by the calibration lab"}
+            r = await http.post(f"{url}/correct", json=fix, headers=master)
+            assert r.status_code == 409 and "not changed" in r.json()["detail"]
+            # a constant changes (the flagging bound): the correction becomes version 2
+            stricter = cfg.model_copy(
+                update={"reports": cfg.reports.model_copy(update={"volume_mismatch": 1e-9})}
+            )
+            rt.reports = ProductionReports(
+                stricter, rt.history_store, rt.journal, rt.report_archive
+            )
+            r = await http.post(f"{url}/correct", json=fix, headers=master)
+            v2 = r.json()
+            assert r.status_code == 200 and v2["version"] == 2 and v2["replaces"] == 1
+            assert v2["status"] == "generated" and "correction of version 1" in v2["reason"]
+            assert v2["hash"] != signed["hash"]
+            r = await http.post(f"{url}/review", json=v1, headers=leader)
+            assert r.status_code == 409 and "replaced by version 2" in r.json()["detail"]
+            old = (await http.get(url, params={"version": 1})).json()
+            assert old["status"] == "signed" and old["hash"] == signed["hash"]
+        steps = [
+            (e.user, e.action, e.result)
+            for e in rt.audit.entries(10_000)
+            if e.action.startswith("report.")
+        ]
+        assert ("leader", "report.review", "ok") in steps
+        assert ("master", "report.sign", "ok") in steps
+        assert ("master", "report.correct", "ok") in steps
+        assert ("op", "report.review", "denied: needs shift_leader") in steps
+        assert any(
+            u == "master" and a == "report.sign" and r.startswith("denied") for u, a, r in steps
+        )
+    finally:
+        server.should_exit = True
+        await task
+        await station.stop()
