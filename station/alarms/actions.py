@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.actor_audit import ActorAudit
 from station.alarms.engine import AlarmEngine
 from station.alarms.lifecycle import NotAllowed
 from station.audit import AuditTrail
-from station.refusals import RefusalKind, RefusalLog, Refused
+from station.refusals import RefusalLog, Refused
 from station.users import Role, User
 
 
@@ -41,37 +42,13 @@ class AlarmActions:
         self.refusals = refusals
         self.shelve_max_s = shelve_max_s
         self.now_ms = now_ms
-
-    # -- audit -------------------------------------------------------------------------
-    def _ok(self, user: User, action: str, obj: str, address: str | None, **kw: Any) -> None:
-        self.audit.append(
-            self.now_ms(),
-            user.username,
-            action,
-            "ok",
-            role=user.role.name,
-            address=address,
-            obj=obj,
-            **kw,
-        )
-
-    def _refuse(
-        self,
-        user: User,
-        action: str,
-        obj: str,
-        address: str | None,
-        kind: RefusalKind,
-        why: str,
-    ) -> Refused:
-        self.refusals.record(
-            self.now_ms(), user.username, action, why, role=user.role.name, address=address, obj=obj
-        )
-        return Refused(kind, why)
+        self.log = ActorAudit(audit, refusals, now_ms)
 
     def _known(self, user: User, action: str, alarm: str, address: str | None) -> None:
         if alarm not in self.engine.points:
-            raise self._refuse(user, action, alarm, address, "unknown", f"unknown alarm {alarm!r}")
+            raise self.log.refuse(
+                user, action, alarm, address, "unknown", f"unknown alarm {alarm!r}"
+            )
 
     def _do(
         self,
@@ -86,8 +63,8 @@ class AlarmActions:
         try:
             change()
         except NotAllowed as exc:
-            raise self._refuse(user, action, alarm, address, "conflict", str(exc)) from None
-        self._ok(user, action, alarm, address, **audit)
+            raise self.log.refuse(user, action, alarm, address, "conflict", str(exc)) from None
+        self.log.ok(user, action, alarm, address, **audit)
         return Outcome(done=[alarm])
 
     # -- actions -----------------------------------------------------------------------
@@ -104,7 +81,7 @@ class AlarmActions:
                 out.refused[alarm] = str(exc)
                 continue
             out.done.append(alarm)
-            self._ok(user, "alarm.ack", alarm, address, reason=comment)
+            self.log.ok(user, "alarm.ack", alarm, address, reason=comment)
         if not out.done and out.refused:
             unknown = all(v == "unknown alarm" for v in out.refused.values())
             self.refusals.record(
@@ -135,11 +112,11 @@ class AlarmActions:
         self._known(user, action, alarm, address)
         if self.engine.points[alarm].priority == 1 and user.role < Role.shift_leader:
             why = "priority 1 alarms are shelved by a shift leader or above"
-            raise self._refuse(user, action, alarm, address, "forbidden", why)
+            raise self.log.refuse(user, action, alarm, address, "forbidden", why)
         cap = self.shelve_cap_s(user.role)
         if duration_s is not None and duration_s > cap:
             why = f"{user.role.name} may shelve for at most {cap:g} s"
-            raise self._refuse(user, action, alarm, address, "forbidden", why)
+            raise self.log.refuse(user, action, alarm, address, "forbidden", why)
         now = self.now_ms()
         oneshot = duration_s is None
         until = now + int((cap if duration_s is None else duration_s) * 1000)
@@ -202,6 +179,6 @@ class AlarmActions:
         try:
             old, new = self.engine.change_rule(alarm, changes, user.username, reason, self.now_ms())
         except (NotAllowed, ValueError) as exc:
-            raise self._refuse(user, action, alarm, address, "conflict", str(exc)) from None
-        self._ok(user, action, alarm, address, old=old, new=new, reason=reason)
+            raise self.log.refuse(user, action, alarm, address, "conflict", str(exc)) from None
+        self.log.ok(user, action, alarm, address, old=old, new=new, reason=reason)
         return Outcome(done=[alarm])

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from station.actor_audit import ActorAudit
 from station.audit import AuditTrail
-from station.refusals import RefusalKind, RefusalLog, Refused
+from station.refusals import RefusalLog
 from station.reports.archive import ReportArchive, StoredReport
 from station.users import Role, User
 
@@ -29,14 +30,7 @@ class ReportSignoff:
         self.audit = audit
         self.refusals = refusals
         self.now_ms = now_ms
-
-    def _refuse(
-        self, user: User, action: str, obj: str, address: str | None, kind: RefusalKind, why: str
-    ) -> Refused:
-        self.refusals.record(
-            self.now_ms(), user.username, action, why, role=user.role.name, address=address, obj=obj
-        )
-        return Refused(kind, why)
+        self.log = ActorAudit(audit, refusals, now_ms)
 
     def _latest(
         self, user: User, action: str, kind: str, period: str, version: int, address: str | None
@@ -44,23 +38,11 @@ class ReportSignoff:
         obj = f"{kind}/{period}/v{version}"
         versions = self.archive.versions(kind, period)
         if not any(v.version == version for v in versions):
-            raise self._refuse(user, action, obj, address, "unknown", f"no report {obj}")
+            raise self.log.refuse(user, action, obj, address, "unknown", f"no report {obj}")
         if versions[-1].version != version:
             why = f"version {version} is replaced by version {versions[-1].version}"
-            raise self._refuse(user, action, obj, address, "conflict", why)
+            raise self.log.refuse(user, action, obj, address, "conflict", why)
         return versions[-1]
-
-    def _ok(self, user: User, action: str, obj: str, address: str | None, **kw: object) -> None:
-        self.audit.append(
-            self.now_ms(),
-            user.username,
-            action,
-            "ok",
-            role=user.role.name,
-            address=address,
-            obj=obj,
-            **kw,  # type: ignore[arg-type]
-        )
 
     def review(
         self, user: User, kind: str, period: str, version: int, address: str | None
@@ -68,14 +50,14 @@ class ReportSignoff:
         action, obj = "report.review", f"{kind}/{period}/v{version}"
         report = self._latest(user, action, kind, period, version, address)
         if user.role < Role.shift_leader:
-            raise self._refuse(
+            raise self.log.refuse(
                 user, action, obj, address, "forbidden", "reports are reviewed by a shift leader"
             )
         if report.status != "generated":
             why = f"{obj} is {report.status}, not waiting for review"
-            raise self._refuse(user, action, obj, address, "conflict", why)
+            raise self.log.refuse(user, action, obj, address, "conflict", why)
         self.archive.review(kind, period, version, user.username, self.now_ms())
-        self._ok(user, action, obj, address, new={"hash": report.hash})
+        self.log.ok(user, action, obj, address, new={"hash": report.hash})
         return self.archive.versions(kind, period)[-1]
 
     def sign(
@@ -84,16 +66,16 @@ class ReportSignoff:
         action, obj = "report.sign", f"{kind}/{period}/v{version}"
         report = self._latest(user, action, kind, period, version, address)
         if user.role < Role.station_master:
-            raise self._refuse(
+            raise self.log.refuse(
                 user, action, obj, address, "forbidden", "reports are signed by the station master"
             )
         if report.status != "reviewed":
             why = f"{obj} is {report.status}: it is reviewed before it is signed"
-            raise self._refuse(user, action, obj, address, "conflict", why)
+            raise self.log.refuse(user, action, obj, address, "conflict", why)
         seq, head = self.audit.head()
         anchor = f"{seq}:{head}"
         self.archive.sign(kind, period, version, user.username, self.now_ms(), anchor)
-        self._ok(user, action, obj, address, new={"hash": report.hash, "audit_anchor": anchor})
+        self.log.ok(user, action, obj, address, new={"hash": report.hash, "audit_anchor": anchor})
         return self.archive.versions(kind, period)[-1]
 
     def correct(
@@ -110,18 +92,18 @@ class ReportSignoff:
         versions = self.archive.versions(kind, period)
         obj = f"{kind}/{period}"
         if not versions:
-            raise self._refuse(user, action, obj, address, "unknown", f"no report {obj}")
+            raise self.log.refuse(user, action, obj, address, "unknown", f"no report {obj}")
         last = versions[-1]
         if last.status != "signed":
             why = f"{obj} v{last.version} is not signed: it is regenerated, not corrected"
-            raise self._refuse(user, action, obj, address, "conflict", why)
+            raise self.log.refuse(user, action, obj, address, "conflict", why)
         content, digest = regenerate()
         if digest == last.hash:
             why = f"the data of {obj} has not changed since version {last.version} was signed"
-            raise self._refuse(user, action, obj, address, "conflict", why)
+            raise self.log.refuse(user, action, obj, address, "conflict", why)
         why = f"correction of version {last.version}: {reason}"
         new = self.archive.keep(kind, period, content, digest, self.now_ms(), why)
-        self._ok(
+        self.log.ok(
             user,
             action,
             f"{obj}/v{new.version}",
