@@ -291,18 +291,22 @@ def _report(args: argparse.Namespace) -> int:
     from station.records import RecordsStore
     from station.reports.archive import ReportArchive
     from station.reports.production import ProductionReports
-    from station.reports.render_html import render_daily_html
+    from station.reports.render_html import render_report_html
 
     cfg = _load(args.config)
     if not cfg.reports.meter_runs:
         print("the config has no reports.meter_runs", file=sys.stderr)
         return 2
+    daily = args.kind == "daily"
     try:
-        day = date.fromisoformat(args.date)
+        day = date.fromisoformat(args.date if daily else f"{args.date}-01")
+        if (len(args.date) == 10) != daily:
+            raise ValueError
     except ValueError:
         day = date.min
-    if not date(1970, 1, 2) <= day < date(2199, 12, 31):
-        print(f"--date takes a gas day YYYY-MM-DD in 1970–2199, not {args.date!r}", file=sys.stderr)
+    if not date(1970, 1, 2) <= day < date(2199, 12, 1):
+        shape = "a gas day YYYY-MM-DD" if daily else "a gas month YYYY-MM"
+        print(f"--date takes {shape} in 1970–2199, not {args.date!r}", file=sys.stderr)
         return 2
     data = Path(args.data_dir)
     if not (data / "history.sqlite3").exists():
@@ -312,7 +316,7 @@ def _report(args: argparse.Namespace) -> int:
     production = ProductionReports(
         cfg, HistoryStore(data / "history.sqlite3"), AlarmJournal(records), ReportArchive(records)
     )
-    stored = production.generate_daily(day, int(time.time() * 1000))
+    stored = production.generate(args.kind, args.date, int(time.time() * 1000))
     reports = json.loads(stored.content)
     lang = args.lang or cfg.station.language.value
     if args.format == "json":
@@ -320,18 +324,18 @@ def _report(args: argparse.Namespace) -> int:
         text = json.dumps(body, ensure_ascii=False, indent=1)
     else:
         name = cfg.station.name.pick(lang)
-        text = render_daily_html(
-            reports, name, cfg.station.timezone, lang, stored.hash, stored.version
+        text = render_report_html(
+            args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
         )
     out = (
         Path(args.out)
         if args.out
-        else data / "reports" / f"{cfg.station.id}-daily-{day.isoformat()}-{lang}.{args.format}"
+        else data / "reports" / f"{cfg.station.id}-{args.kind}-{args.date}-{lang}.{args.format}"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     total = sum(r["standard_volume"] for r in reports)
-    print(f"daily report {day} (version {stored.version}): {total:,.1f} Nm³ → {out}")
+    print(f"{args.kind} report {args.date} (version {stored.version}): {total:,.1f} Nm³ → {out}")
     return 0
 
 
@@ -491,8 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--timezone", default="Asia/Shanghai")
     exp.add_argument("--out", required=True)
     report = sub.add_parser("report", help="make a production report from a data folder")
-    report.add_argument("kind", choices=["daily"])
-    report.add_argument("--date", required=True, help="the gas day, YYYY-MM-DD (it begins then)")
+    report.add_argument("kind", choices=["daily", "monthly"])
+    report.add_argument(
+        "--date", required=True, help="the gas day YYYY-MM-DD (daily) or gas month YYYY-MM"
+    )
     report.add_argument("--config", help="station config (default: the example station)")
     report.add_argument("--data-dir", default="data")
     report.add_argument("--format", choices=["html", "json"], default="html")

@@ -18,13 +18,19 @@ from station.api.access import RoleRequired, client_address, guarded_router, run
 from station.api.bounded import BoundedWork
 from station.api.timefmt import from_ms
 from station.reports.archive import StoredReport
-from station.reports.render_html import render_daily_html
+from station.reports.render_html import render_report_html
 from station.runtime import StationRuntime
 from station.users import Role, User
 
 router = guarded_router(tags=["reports"])
-Kind = Literal["daily"]
-PeriodText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the gas day")]
+Kind = Literal["daily", "monthly"]
+PeriodText = Annotated[
+    str,
+    Path(
+        pattern=r"^\d{4}-\d{2}(-\d{2})?$",
+        description="the gas day (YYYY-MM-DD, daily) or gas month (YYYY-MM, monthly)",
+    ),
+]
 ACTION: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such report or version"},
     409: {"description": "not possible in the report's state"},
@@ -87,14 +93,26 @@ def _out(r: StoredReport) -> ReportOut:
     )
 
 
-def _day(period: str) -> date:
+def _first_day(kind: str, period: str) -> date:
+    """The period's first gas day; 400 unless the period is a valid one of its kind."""
+    text = period if kind == "daily" else f"{period}-01"
+    if (kind == "daily") != (len(period) == 10):
+        raise HTTPException(
+            400, f"a {kind} report's period is {'YYYY-MM-DD' if kind == 'daily' else 'YYYY-MM'}"
+        )
     try:
-        day = date.fromisoformat(period)
+        day = date.fromisoformat(text)
     except ValueError:
         raise HTTPException(400, f"{period!r} is not a date") from None
-    if not date(1970, 1, 2) <= day < date(2199, 12, 31):
+    if not date(1970, 1, 2) <= day < date(2199, 12, 1):
         raise HTTPException(400, f"{period} is outside 1970–2199")
     return day
+
+
+def _ended_ms(rt: StationRuntime, kind: str, day: date) -> int:
+    cal = rt.reports.calendar if rt.reports else None
+    assert cal is not None
+    return (cal.gas_day(day) if kind == "daily" else cal.gas_month(day.year, day.month)).end_ms
 
 
 def _find(rt: StationRuntime, kind: str, period: str, version: int | None) -> StoredReport:
@@ -104,6 +122,60 @@ def _find(rt: StationRuntime, kind: str, period: str, version: int | None) -> St
         which = f" v{version}" if version else ""
         raise HTTPException(404, f"no {kind} report for {period}{which}")
     return found[-1]
+
+
+class PlanIn(BaseModel):
+    run: str = Field(min_length=1, max_length=40)
+    standard_volume: float = Field(ge=0, le=1e12)
+    """Nm³ planned for the gas month."""
+
+
+class PlanOut(BaseModel):
+    month: str
+    plans: dict[str, float | None]
+
+
+MonthText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="the gas month")]
+
+
+@router.get("/api/reports/plans/{month}", response_model=PlanOut)
+def read_plan(request: Request, month: MonthText) -> PlanOut:
+    rt = runtime_of(request)
+    runs = [r.id for r in rt.config.reports.meter_runs]
+    return PlanOut(month=month, plans={r: rt.report_archive.plan(month, r) for r in runs})
+
+
+@router.put(
+    "/api/reports/plans/{month}",
+    response_model=PlanOut,
+    responses={**ACTION, 400: {"description": "unknown meter run or month"}},
+)
+def enter_plan(
+    request: Request,
+    month: MonthText,
+    body: PlanIn,
+    user: Annotated[User, Depends(RoleRequired(Role.station_master, "report.plan"))],
+) -> PlanOut:
+    """The month's planned supply per meter run: the monthly report sets actual against it."""
+    rt = runtime_of(request)
+    _first_day("monthly", month)
+    if body.run not in {r.id for r in rt.config.reports.meter_runs}:
+        raise HTTPException(400, f"unknown meter run {body.run!r}")
+    old = rt.report_archive.set_plan(
+        month, body.run, body.standard_volume, user.username, rt.now_ms()
+    )
+    rt.audit.append(
+        rt.now_ms(),
+        user.username,
+        "report.plan",
+        "ok",
+        role=user.role.name,
+        address=client_address(request),
+        obj=f"{month}/{body.run}",
+        old=old,
+        new=body.standard_volume,
+    )
+    return read_plan(request, month)
 
 
 @router.get("/api/reports", response_model=list[ReportOut])
@@ -141,7 +213,8 @@ def report_html(
     rt = runtime_of(request)
     r = _find(rt, kind, period, version)
     language = lang or rt.config.station.language.value
-    page = render_daily_html(
+    page = render_report_html(
+        kind,
         json.loads(r.content),
         rt.config.station.name.pick(language),
         rt.config.station.timezone,
@@ -169,11 +242,11 @@ async def generate(
     production = rt.reports
     if production is None:
         raise HTTPException(400, "the station config has no reports.meter_runs")
-    day = _day(period)
-    if production.calendar.gas_day(day).end_ms > rt.now_ms():
-        raise HTTPException(400, f"the gas day {period} has not ended")
+    day = _first_day(kind, period)
+    if _ended_ms(rt, kind, day) > rt.now_ms():
+        raise HTTPException(400, f"the {kind} period {period} has not ended")
     heavy: BoundedWork = request.app.state.heavy
-    stored = await heavy.run(production.generate_daily, day, rt.now_ms())
+    stored = await heavy.run(production.generate, kind, period, rt.now_ms())
     rt.audit.append(
         rt.now_ms(),
         user.username,
@@ -227,7 +300,7 @@ async def correct(
     production = rt.reports
     if production is None:
         raise HTTPException(404, "the station config has no reports.meter_runs")
-    day = _day(period)
+    _first_day(kind, period)
     address = client_address(request)
     stored = await run_in_threadpool(
         rt.report_signoff.correct,
@@ -235,7 +308,7 @@ async def correct(
         kind,
         period,
         body.reason,
-        lambda: production.daily_content(day),
+        lambda: production.content(kind, period),
         address,
     )
     return _out(stored)

@@ -37,6 +37,12 @@ CREATE TRIGGER IF NOT EXISTS reports_signed_stay BEFORE UPDATE ON reports
 CREATE TRIGGER IF NOT EXISTS reports_no_delete BEFORE DELETE ON reports
     BEGIN SELECT RAISE(ABORT, 'reports are kept'); END;
 """,
+    # 3: the monthly plan per meter run, as the station master enters it
+    """
+CREATE TABLE IF NOT EXISTS monthly_plans (
+    month TEXT NOT NULL, run TEXT NOT NULL, standard_volume REAL NOT NULL,
+    entered_by TEXT NOT NULL, entered_ms INTEGER NOT NULL, PRIMARY KEY (month, run));
+""",
 )
 
 
@@ -150,3 +156,23 @@ class ReportArchive:
                 "DO UPDATE SET done_until_ms=excluded.done_until_ms",
                 (kind, done_until_ms),
             )
+
+    # -- monthly plans -------------------------------------------------------------------
+    def plan(self, month: str, run: str) -> float | None:
+        with self.store.tx() as conn:
+            row = conn.execute(
+                "SELECT standard_volume FROM monthly_plans WHERE month=? AND run=?", (month, run)
+            ).fetchone()
+        return None if row is None else float(row[0])
+
+    def set_plan(self, month: str, run: str, volume: float, user: str, now_ms: int) -> float | None:
+        """Enters the plan; returns the one it replaces."""
+        old = self.plan(month, run)
+        with self.store.tx() as conn:
+            conn.execute(
+                "INSERT INTO monthly_plans VALUES (?,?,?,?,?) ON CONFLICT(month, run) DO UPDATE "
+                "SET standard_volume=excluded.standard_volume, entered_by=excluded.entered_by, "
+                "entered_ms=excluded.entered_ms",
+                (month, run, volume, user, now_ms),
+            )
+        return old

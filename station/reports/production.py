@@ -13,16 +13,19 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 from station.alarms.journal import AlarmJournal
+from station.alarms.kpi import alarm_kpi
 from station.config.models import StationConfig
 from station.history.store import Aggregate, HistoryStore
 from station.reports.archive import ReportArchive, StoredReport
 from station.reports.calendar import Period, StationCalendar
 from station.reports.daily import DailyReport, daily_report
 from station.reports.hourly import hourly_records, run_tags
-from station.reports.schedule import due_gas_days
+from station.reports.monthly import MonthlyReport, monthly_report
+from station.reports.schedule import due_gas_days, due_gas_months
 
 log = logging.getLogger(__name__)
 DAILY = "daily"
+MONTHLY = "monthly"
 
 
 class ProductionReports:
@@ -89,6 +92,30 @@ class ProductionReports:
             )
         return out
 
+    def monthly(self, year: int, month: int) -> list[MonthlyReport]:
+        """One report per meter run: every gas day of the month, built as the daily ones."""
+        period = self.calendar.gas_month(year, month)
+        label = period.label
+        days = [
+            self.daily(d)
+            for d in (self.calendar.gas_day_of(p.start) for p in self.calendar.gas_days(period))
+        ]
+        before = self.calendar.gas_month(year - (month == 1), 12 if month == 1 else month - 1)
+        events = self.journal.events(period.start_ms, period.end_ms, limit=1_000_000)
+        kpi = alarm_kpi(events, period.start_ms, period.end_ms, {}, period.end_ms)
+        out = []
+        for i, run in enumerate(self.config.reports.meter_runs):
+            out.append(
+                monthly_report(
+                    label,
+                    [reports[i] for reports in days],
+                    self.archive.plan(label, run.id),
+                    self._counted(run.standard_volume, before.start, before.end) or None,
+                    kpi,
+                )
+            )
+        return out
+
     # -- keeping -------------------------------------------------------------------------
     def daily_content(self, day: date) -> tuple[str, str]:
         """The day's reports (one per meter run) as stored: JSON, and its hash."""
@@ -100,6 +127,27 @@ class ProductionReports:
         content, digest = self.daily_content(day)
         return self.archive.keep(DAILY, day.isoformat(), content, digest, now_ms)
 
+    def monthly_content(self, year: int, month: int) -> tuple[str, str]:
+        reports = self.monthly(year, month)
+        content = json.dumps([asdict(r) for r in reports], ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256("".join(r.content_hash() for r in reports).encode()).hexdigest()
+        return content, digest
+
+    def generate_monthly(self, year: int, month: int, now_ms: int) -> StoredReport:
+        content, digest = self.monthly_content(year, month)
+        return self.archive.keep(MONTHLY, f"{year:04d}-{month:02d}", content, digest, now_ms)
+
+    def content(self, kind: str, period: str) -> tuple[str, str]:
+        """(content, hash) of a period as the data is now: `2025-11-25` or `2025-11`."""
+        if kind == DAILY:
+            return self.daily_content(date.fromisoformat(period))
+        year, month = (int(x) for x in period.split("-"))
+        return self.monthly_content(year, month)
+
+    def generate(self, kind: str, period: str, now_ms: int) -> StoredReport:
+        content, digest = self.content(kind, period)
+        return self.archive.keep(kind, period, content, digest, now_ms)
+
     def catch_up(
         self,
         now_ms: int,
@@ -107,28 +155,51 @@ class ProductionReports:
         first_ms: int | None = None,
         history_until_ms: int | None = None,
     ) -> list[str]:
-        """Generates every gas day due since the cursor, oldest first, moving the cursor after
-        each; returns the periods done. Without a cursor yet, it starts from `first_ms` (when
-        the station's data begins) or now. `history_until_ms`: how far the history file's
-        rollups are complete; a day past it waits (the writer may be behind)."""
+        """Generates every period of every kind due since its cursor, oldest first, moving the
+        cursor after each; returns the periods done. Without a cursor yet, a kind starts from
+        the period holding `first_ms` (when the station's data begins) or now.
+        `history_until_ms`: how far the history file's rollups are complete; a period past it
+        waits (the writer may be behind)."""
         now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-        cursor = self.archive.cursor(DAILY)
-        if cursor is None:
-            start = datetime.fromtimestamp((first_ms or now_ms) / 1000, tz=UTC)
-            cursor = self.calendar.gas_day(self.calendar.gas_day_of(start)).start_ms
-            self.archive.set_cursor(DAILY, cursor)
-        done_until = datetime.fromtimestamp(cursor / 1000, tz=UTC)
-        done = []
-        for day in due_gas_days(self.calendar, done_until, now, timedelta(seconds=delay_s)):
-            if (
-                history_until_ms is not None
-                and history_until_ms < self.calendar.gas_day(day).end_ms
-            ):
-                break
-            stored = self.generate_daily(day, now_ms)
-            self.archive.set_cursor(DAILY, self.calendar.gas_day(day).end_ms)
-            log.info("daily report %s: version %d, %s", day, stored.version, stored.hash[:12])
-            done.append(day.isoformat())
+        start = datetime.fromtimestamp((first_ms or now_ms) / 1000, tz=UTC)
+        first_day = self.calendar.gas_day_of(start)
+        delay = timedelta(seconds=delay_s)
+        done: list[str] = []
+        for kind in (DAILY, MONTHLY):
+            cursor = self.archive.cursor(kind)
+            if cursor is None:
+                begin = (
+                    self.calendar.gas_day(first_day)
+                    if kind == DAILY
+                    else self.calendar.gas_month(first_day.year, first_day.month)
+                )
+                cursor = begin.start_ms
+                self.archive.set_cursor(kind, cursor)
+            done_until = datetime.fromtimestamp(cursor / 1000, tz=UTC)
+            periods: list[Period] = (
+                [
+                    self.calendar.gas_day(d)
+                    for d in due_gas_days(self.calendar, done_until, now, delay)
+                ]
+                if kind == DAILY
+                else [
+                    self.calendar.gas_month(y, m)
+                    for y, m in due_gas_months(self.calendar, done_until, now, delay)
+                ]
+            )
+            for period in periods:
+                if history_until_ms is not None and history_until_ms < period.end_ms:
+                    break
+                stored = self.generate(kind, period.label, now_ms)
+                self.archive.set_cursor(kind, period.end_ms)
+                log.info(
+                    "%s report %s: version %d, %s",
+                    kind,
+                    period.label,
+                    stored.version,
+                    stored.hash[:12],
+                )
+                done.append(f"{kind} {period.label}")
         return done
 
 

@@ -1,4 +1,4 @@
-"""The daily report as HTML (Jinja2), in Chinese or English; values rounded for display only.
+"""Reports as HTML (Jinja2), in Chinese or English; values rounded for display only.
 
 Renders the stored content (the data model as JSON), so a signed version is shown as signed."""
 
@@ -21,6 +21,11 @@ WORDS = {
         "p_max": "最高出站压力", "p_min": "最低出站压力", "interruption": "停气时长",
         "gaps": "缺数时长", "resets": "表头复位次数", "mtd": "月累计", "ytd": "年累计",
         "compiled": "编制", "reviewed": "审核", "hash": "内容校验", "version": "版本",
+        "m_title": "门站生产月报", "month": "燃气月", "day": "燃气日", "plan": "计划",
+        "plan_share": "完成率", "previous": "上月", "mom": "环比", "mismatch_hours": "偏差小时",
+        "days_with_gaps": "缺数天数", "alarms": "报警绩效", "raised": "报警数",
+        "per_10_min": "每10分钟报警数", "max_10": "10分钟最多", "floods": "报警泛滥次数",
+        "chattering": "振荡报警", "standing": "常驻报警",
     },
     "en": {
         "title": "Gate station daily production report", "station": "Station", "run": "Meter run",
@@ -32,11 +37,18 @@ WORDS = {
         "interruption": "Supply interruption", "gaps": "Data gaps", "resets": "Meter resets",
         "mtd": "Month to date", "ytd": "Year to date", "compiled": "Compiled by",
         "reviewed": "Reviewed by", "hash": "Content hash", "version": "version",
+        "m_title": "Gate station monthly production report", "month": "Gas month",
+        "day": "Gas day", "plan": "Plan", "plan_share": "Of plan", "previous": "Previous month",
+        "mom": "Month on month", "mismatch_hours": "Mismatch hours",
+        "days_with_gaps": "Days with gaps", "alarms": "Alarm performance", "raised": "Alarms",
+        "per_10_min": "Alarms per 10 min", "max_10": "Most in 10 min", "floods": "Floods",
+        "chattering": "Chattering", "standing": "Standing",
     },
 }  # fmt: skip
 
 
-def render_daily_html(
+def render_report_html(
+    kind: str,
     reports: list[dict[str, Any]],
     station_name: str,
     timezone: str,
@@ -53,10 +65,10 @@ def render_daily_html(
     def num(value: float | None, places: int) -> str:
         return "—" if value is None else f"{value:,.{places}f}"
 
-    return env.get_template("daily.html").render(
+    return env.get_template(f"{kind}.html").render(
         reports=reports,
         station=station_name,
-        day=reports[0]["gas_day"] if reports else "",
+        day=(reports[0].get("gas_day") or reports[0].get("month")) if reports else "",
         lang=lang,
         t=WORDS[lang],
         local=local,

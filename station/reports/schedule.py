@@ -16,10 +16,30 @@ from apscheduler.triggers.cron import CronTrigger
 
 from station.reports.calendar import StationCalendar
 
+TICK = timedelta(microseconds=1)
+
 
 def daily_trigger(calendar: StationCalendar) -> CronTrigger:
     """Fires when a gas day ends: at the contract hour, in the station's time zone."""
     return CronTrigger(hour=calendar.contract.hour, minute=0, timezone=calendar.tz)
+
+
+def monthly_trigger(calendar: StationCalendar) -> CronTrigger:
+    """Fires when a gas month ends: the contract hour of the 1st, in the station's time zone."""
+    return CronTrigger(day=1, hour=calendar.contract.hour, minute=0, timezone=calendar.tz)
+
+
+def due_ends(
+    trigger: CronTrigger, done_until: datetime, now: datetime, delay: timedelta, limit: int = 400
+) -> list[datetime]:
+    """Fire times (ends of periods) after `done_until` and at least `delay` before `now`,
+    oldest first (at most `limit`: a catch-up after a long outage goes on at the next call)."""
+    out: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, done_until + TICK)
+    while fire is not None and fire + delay <= now and len(out) < limit:
+        out.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + TICK)
+    return out
 
 
 def due_gas_days(
@@ -29,12 +49,15 @@ def due_gas_days(
     delay: timedelta,
     limit: int = 400,
 ) -> list[date]:
-    """The gas days that ended after `done_until` and at least `delay` before `now`, oldest
-    first (at most `limit`: a catch-up after a long outage goes on at the next call)."""
-    trigger = daily_trigger(calendar)
-    out: list[date] = []
-    fire = trigger.get_next_fire_time(None, done_until + timedelta(microseconds=1))
-    while fire is not None and fire + delay <= now and len(out) < limit:
-        out.append(calendar.gas_day_of(fire - timedelta(microseconds=1)))
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-    return out
+    """The gas days that ended after `done_until` and at least `delay` before `now`."""
+    ends = due_ends(daily_trigger(calendar), done_until, now, delay, limit)
+    return [calendar.gas_day_of(end - TICK) for end in ends]
+
+
+def due_gas_months(
+    calendar: StationCalendar, done_until: datetime, now: datetime, delay: timedelta
+) -> list[tuple[int, int]]:
+    """The gas months (year, month) that ended after `done_until` and `delay` before `now`."""
+    ends = due_ends(monthly_trigger(calendar), done_until, now, delay)
+    days = [calendar.gas_day_of(end - TICK) for end in ends]
+    return [(d.year, d.month) for d in days]

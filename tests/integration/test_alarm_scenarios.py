@@ -25,8 +25,8 @@ START = 1_764_036_000.0  # 2025-11-25 10:00 Asia/Shanghai
 class Station:
     """Simulator and service on one ManualClock; `run` steps it and waits for every poll."""
 
-    def __init__(self, cfg: StationConfig, data: Path) -> None:
-        self.clock = ManualClock(t=START)
+    def __init__(self, cfg: StationConfig, data: Path, start: float = START) -> None:
+        self.clock = ManualClock(t=start)
         self.sim = StationSimulator(cfg, self.clock, ports={d.id: free_port() for d in cfg.devices})
         self.rt = StationRuntime(cfg, self.clock, data, endpoints=self.sim.endpoints())
         self.step_s = min(d.poll_interval_s for d in cfg.devices)

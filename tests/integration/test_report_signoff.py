@@ -104,6 +104,19 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
             assert r.status_code == 409 and "replaced by version 2" in r.json()["detail"]
             old = (await http.get(url, params={"version": 1})).json()
             assert old["status"] == "signed" and old["hash"] == signed["hash"]
+
+            # the month's plan, entered by the station master
+            plan = {"run": "RUN-1", "standard_volume": 1_800_000}
+            r = await http.put("/api/reports/plans/2025-12", json=plan, headers=leader)
+            assert r.status_code == 403
+            r = await http.put("/api/reports/plans/2025-12", json=plan, headers=master)
+            assert r.status_code == 200 and r.json()["plans"] == {"RUN-1": 1_800_000}
+            r = await http.put(
+                "/api/reports/plans/2025-12", json={**plan, "run": "RUN-9"}, headers=master
+            )
+            assert r.status_code == 400 and "RUN-9" in r.json()["detail"]
+            got = (await http.get("/api/reports/plans/2025-12")).json()
+            assert got == {"month": "2025-12", "plans": {"RUN-1": 1_800_000}}
         steps = [
             (e.user, e.action, e.result)
             for e in rt.audit.entries(10_000)
@@ -112,6 +125,7 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
         assert ("leader", "report.review", "ok") in steps
         assert ("master", "report.sign", "ok") in steps
         assert ("master", "report.correct", "ok") in steps
+        assert ("master", "report.plan", "ok") in steps
         assert ("op", "report.review", "denied: needs shift_leader") in steps
         assert any(
             u == "master" and a == "report.sign" and r.startswith("denied") for u, a, r in steps

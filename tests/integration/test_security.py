@@ -276,6 +276,7 @@ EXPECTED_RULES = {
     ("POST", "/api/reports/{kind}/{period}/review"): "shift_leader",
     ("POST", "/api/reports/{kind}/{period}/sign"): "station_master",
     ("POST", "/api/reports/{kind}/{period}/correct"): "station_master",
+    ("PUT", "/api/reports/plans/{month}"): "station_master",
 }
 
 

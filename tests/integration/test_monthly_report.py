@@ -1,0 +1,68 @@
+"""The monthly production report makes itself when the gas month ends: a row per gas day, the
+plan the station master entered, and the month's alarm figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from station.config.loader import default_config_path, load_config
+from station.reports.archive import ReportArchive
+from tests.integration.test_alarm_scenarios import Station
+from tests.integration.test_daily_report import until_made
+
+pytestmark = pytest.mark.integration
+NOV_30 = 1_764_468_000.0  # 2025-11-30 10:00 Asia/Shanghai
+
+
+async def test_the_month_report_follows_the_last_gas_day(tmp_path: Path) -> None:
+    cfg = load_config(default_config_path())
+    station = Station(cfg, tmp_path, start=NOV_30)
+    station.step_s = 60.0
+    station.rt.report_archive.set_plan("2025-11", "RUN-1", 60_000.0, "master", 0)
+    await station.start()
+    try:
+        await station.run(22.5 * 3600)  # to 08:30 on 1 December: the gas month has ended
+        station.rt.history.wait_idle()
+        archive = ReportArchive(station.rt.records)
+        await until_made(station, archive)
+        for _ in range(40):  # both kinds are made by the same pass; give it its ticks
+            if len(archive.listing()) >= 2:
+                break
+            await station.run(60)
+        reports = {(r.kind, r.period): r for r in archive.listing()}
+    finally:
+        await station.stop()
+
+    assert set(reports) == {("daily", "2025-11-30"), ("monthly", "2025-11")}
+    (day,) = json.loads(reports["daily", "2025-11-30"].content)
+    (month,) = json.loads(reports["monthly", "2025-11"].content)
+    assert month["month"] == "2025-11" and len(month["rows"]) == 30
+    assert [r["gas_day"] for r in month["rows"]][:2] == ["2025-11-01", "2025-11-02"]
+    assert month["rows"][-1]["standard_volume"] == day["standard_volume"] > 0
+    assert month["standard_volume"] == day["standard_volume"]  # the only day with data
+    assert month["plan"] == 60_000.0
+    assert month["plan_share"] == pytest.approx(day["standard_volume"] / 60_000.0)
+    assert month["days_with_gaps"] == 30 and month["previous_month"] is None
+    assert month["alarms"]["raised"] >= 0 and month["interruption_minutes"] == 0
+    # the command makes the same content, so the same version, in either language
+    out = tmp_path / "m.html"
+    made = subprocess.run(
+        [sys.executable, "-m", "station.cli", "report", "monthly", "--date", "2025-11",
+         "--data-dir", str(tmp_path), "--lang", "zh", "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "version 1" in made.stdout
+    html = out.read_text()
+    assert "门站生产月报" in html and reports["monthly", "2025-11"].hash in html
+    wrong = subprocess.run(
+        [sys.executable, "-m", "station.cli", "report", "monthly", "--date", "2025-11-30",
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert wrong.returncode == 2 and "gas month YYYY-MM" in wrong.stderr
