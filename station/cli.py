@@ -292,6 +292,7 @@ def _report(args: argparse.Namespace) -> int:
     from station.reports.archive import ReportArchive
     from station.reports.production import ProductionReports
     from station.reports.render_html import render_report_html
+    from station.reports.render_xlsx import render_report_xlsx
 
     cfg = _load(args.config)
     if not cfg.reports.meter_runs:
@@ -319,21 +320,25 @@ def _report(args: argparse.Namespace) -> int:
     stored = production.generate(args.kind, args.date, int(time.time() * 1000))
     reports = json.loads(stored.content)
     lang = args.lang or cfg.station.language.value
+    name = cfg.station.name.pick(lang)
     if args.format == "json":
         body = {"version": stored.version, "hash": stored.hash, "reports": reports}
-        text = json.dumps(body, ensure_ascii=False, indent=1)
-    else:
-        name = cfg.station.name.pick(lang)
-        text = render_report_html(
+        data_out = json.dumps(body, ensure_ascii=False, indent=1).encode()
+    elif args.format == "xlsx":
+        data_out = render_report_xlsx(
             args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
         )
+    else:
+        data_out = render_report_html(
+            args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
+        ).encode()
     out = (
         Path(args.out)
         if args.out
         else data / "reports" / f"{cfg.station.id}-{args.kind}-{args.date}-{lang}.{args.format}"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    out.write_bytes(data_out)
     total = sum(r["standard_volume"] for r in reports)
     print(f"{args.kind} report {args.date} (version {stored.version}): {total:,.1f} Nm³ → {out}")
     return 0
@@ -501,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--config", help="station config (default: the example station)")
     report.add_argument("--data-dir", default="data")
-    report.add_argument("--format", choices=["html", "json"], default="html")
+    report.add_argument("--format", choices=["html", "xlsx", "json"], default="html")
     report.add_argument("--lang", choices=["zh", "en"], help="default: the station's language")
     report.add_argument("--out", help="file to write (default: DATA_DIR/reports/…)")
     rep = sub.add_parser(

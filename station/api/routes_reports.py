@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,7 @@ from station.api.bounded import BoundedWork
 from station.api.timefmt import from_ms
 from station.reports.archive import StoredReport
 from station.reports.render_html import render_report_html
+from station.reports.render_xlsx import render_report_xlsx
 from station.runtime import StationRuntime
 from station.users import Role, User
 
@@ -223,6 +224,42 @@ def report_html(
         r.version,
     )
     return HTMLResponse(page)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/api/reports/{kind}/{period}/xlsx",
+    response_class=Response,
+    responses={
+        200: {"content": {XLSX: {}}, "description": "the report as a workbook"},
+        404: {"description": "no such report"},
+    },
+)
+def report_xlsx(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    lang: Literal["zh", "en"] | None = None,
+) -> Response:
+    rt = runtime_of(request)
+    r = _find(rt, kind, period, version)
+    language = lang or rt.config.station.language.value
+    book = render_report_xlsx(
+        kind,
+        json.loads(r.content),
+        rt.config.station.name.pick(language),
+        rt.config.station.timezone,
+        language,
+        r.hash,
+        r.version,
+    )
+    name = f"{rt.config.station.id}-{kind}-{period}-v{r.version}-{language}.xlsx"
+    return Response(
+        book, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.post(

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from station.config.loader import default_config_path, load_config
@@ -93,3 +94,27 @@ async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
     html = (tmp_path / "reports" / "demo-gate-daily-2025-11-25-zh.html").read_text()
     assert "门站生产日报" in html and f"{day['standard_volume']:,.1f}" in html
     assert html.count('<tr><td class="l">') >= 24 + 8 and reports[0].hash in html
+
+    # the workbook holds the data model's numbers unrounded; only the cells' format rounds
+    book_file = tmp_path / "d.xlsx"
+    xlsx = subprocess.run(
+        [sys.executable, "-m", "station.cli", "report", "daily", "--date", "2025-11-25",
+         "--data-dir", str(tmp_path), "--format", "xlsx", "--lang", "en", "--out", str(book_file)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert xlsx.returncode == 0, xlsx.stderr
+    sheet = openpyxl.load_workbook(book_file)["RUN-1"]
+    table = [row for row in sheet.iter_rows(min_row=6, values_only=True)]
+    hours = table[:24]
+    assert [h[0] for h in hours] == [r["label"] for r in day["rows"]]
+    # (openpyxl writes a float with 16 significant digits: equal to 1e-15)
+    same = pytest.approx([r["standard_volume"] for r in day["rows"]], rel=1e-15)
+    assert [h[1] for h in hours] == same
+    assert [h[4] for h in hours] == [
+        None if r["pressure_mean"] is None else pytest.approx(r["pressure_mean"], rel=1e-15)
+        for r in day["rows"]
+    ]
+    assert table[24][0] == "Total" and table[24][1] == pytest.approx(day["standard_volume"], 1e-15)
+    assert sheet.cell(row=7, column=2).number_format == "#,##0.0"
+    meta = openpyxl.load_workbook(book_file)["meta"]
+    assert meta["B1"].value == reports[0].hash and meta["B2"].value == 1
