@@ -298,15 +298,22 @@ def _report(args: argparse.Namespace) -> int:
     if not cfg.reports.meter_runs:
         print("the config has no reports.meter_runs", file=sys.stderr)
         return 2
-    daily = args.kind == "daily"
+    length, shape = {
+        "shift": (16, "a shift's local start YYYY-MM-DDTHH:MM"),
+        "daily": (10, "a gas day YYYY-MM-DD"),
+        "monthly": (7, "a gas month YYYY-MM"),
+    }[args.kind]
     try:
-        day = date.fromisoformat(args.date if daily else f"{args.date}-01")
-        if (len(args.date) == 10) != daily:
+        day = date.fromisoformat(args.date[:10] if length > 7 else f"{args.date}-01")
+        if len(args.date) != length:
             raise ValueError
+        if args.kind == "shift":
+            from station.reports.calendar import StationCalendar
+
+            StationCalendar(cfg.station.timezone, cfg.reports).shift_by_id(args.date)
     except ValueError:
         day = date.min
     if not date(1970, 1, 2) <= day < date(2199, 12, 1):
-        shape = "a gas day YYYY-MM-DD" if daily else "a gas month YYYY-MM"
         print(f"--date takes {shape} in 1970–2199, not {args.date!r}", file=sys.stderr)
         return 2
     data = Path(args.data_dir)
@@ -339,7 +346,10 @@ def _report(args: argparse.Namespace) -> int:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data_out)
-    total = sum(r["standard_volume"] for r in reports)
+    volumes = [r["standard_volume"] for r in reports if "standard_volume" in r] or [
+        v["standard_volume"] for r in reports for v in r.get("runs", [])
+    ]
+    total = sum(volumes)
     print(f"{args.kind} report {args.date} (version {stored.version}): {total:,.1f} Nm³ → {out}")
     return 0
 
@@ -500,9 +510,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--timezone", default="Asia/Shanghai")
     exp.add_argument("--out", required=True)
     report = sub.add_parser("report", help="make a production report from a data folder")
-    report.add_argument("kind", choices=["daily", "monthly"])
+    report.add_argument("kind", choices=["shift", "daily", "monthly"])
     report.add_argument(
-        "--date", required=True, help="the gas day YYYY-MM-DD (daily) or gas month YYYY-MM"
+        "--date",
+        required=True,
+        help="a shift's local start YYYY-MM-DDTHH:MM, a gas day YYYY-MM-DD or a gas month YYYY-MM",
     )
     report.add_argument("--config", help="station config (default: the example station)")
     report.add_argument("--data-dir", default="data")

@@ -24,12 +24,13 @@ from station.runtime import StationRuntime
 from station.users import Role, User
 
 router = guarded_router(tags=["reports"])
-Kind = Literal["daily", "monthly"]
+Kind = Literal["shift", "daily", "monthly"]
 PeriodText = Annotated[
     str,
     Path(
-        pattern=r"^\d{4}-\d{2}(-\d{2})?$",
-        description="the gas day (YYYY-MM-DD, daily) or gas month (YYYY-MM, monthly)",
+        pattern=r"^\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2})?)?$",
+        description="the shift's local start (YYYY-MM-DDTHH:MM), the gas day (YYYY-MM-DD) or "
+        "the gas month (YYYY-MM)",
     ),
 ]
 ACTION: dict[int | str, dict[str, Any]] = {
@@ -94,13 +95,15 @@ def _out(r: StoredReport) -> ReportOut:
     )
 
 
+SHAPES = {"shift": (16, "YYYY-MM-DDTHH:MM"), "daily": (10, "YYYY-MM-DD"), "monthly": (7, "YYYY-MM")}
+
+
 def _first_day(kind: str, period: str) -> date:
-    """The period's first gas day; 400 unless the period is a valid one of its kind."""
-    text = period if kind == "daily" else f"{period}-01"
-    if (kind == "daily") != (len(period) == 10):
-        raise HTTPException(
-            400, f"a {kind} report's period is {'YYYY-MM-DD' if kind == 'daily' else 'YYYY-MM'}"
-        )
+    """The period's first local date; 400 unless the period is a valid one of its kind."""
+    length, shape = SHAPES[kind]
+    if len(period) != length:
+        raise HTTPException(400, f"a {kind} report's period is {shape}")
+    text = period[:10] if kind != "monthly" else f"{period}-01"
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -110,9 +113,14 @@ def _first_day(kind: str, period: str) -> date:
     return day
 
 
-def _ended_ms(rt: StationRuntime, kind: str, day: date) -> int:
+def _ended_ms(rt: StationRuntime, kind: str, period: str, day: date) -> int:
     cal = rt.reports.calendar if rt.reports else None
     assert cal is not None
+    if kind == "shift":
+        try:
+            return cal.shift_by_id(period).end_ms
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
     return (cal.gas_day(day) if kind == "daily" else cal.gas_month(day.year, day.month)).end_ms
 
 
@@ -280,7 +288,7 @@ async def generate(
     if production is None:
         raise HTTPException(400, "the station config has no reports.meter_runs")
     day = _first_day(kind, period)
-    if _ended_ms(rt, kind, day) > rt.now_ms():
+    if _ended_ms(rt, kind, period, day) > rt.now_ms():
         raise HTTPException(400, f"the {kind} period {period} has not ended")
     heavy: BoundedWork = request.app.state.heavy
     stored = await heavy.run(production.generate, kind, period, rt.now_ms())
@@ -337,7 +345,7 @@ async def correct(
     production = rt.reports
     if production is None:
         raise HTTPException(404, "the station config has no reports.meter_runs")
-    _first_day(kind, period)
+    _ended_ms(rt, kind, period, _first_day(kind, period))
     address = client_address(request)
     stored = await run_in_threadpool(
         rt.report_signoff.correct,

@@ -184,6 +184,10 @@ def _report_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
                     ("reports", "meter_runs", i, f),
                     f"{tag} is not a counter (give it `counter: {{}}` to read it as a totaliser)",
                 )
+    for group in ("shift_readings", "gas_detectors"):
+        for i, tag in enumerate(getattr(cfg.reports, group)):
+            if tag not in tags:
+                yield ("reports", group, i), f"unknown tag {tag!r}"
 
 
 def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> ConfigIssue:

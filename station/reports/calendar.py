@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from station.reports.config import ReportsConfig
+from station.reports.config import ReportsConfig, ShiftConfig
 
 HOUR = timedelta(hours=1)
 
@@ -113,6 +113,26 @@ class StationCalendar:
             end = self._local(end_day, time(nxt.minute_of_day // 60, nxt.minute_of_day % 60))
             out.append(Period("shift", f"{day.isoformat()} {s.name_en}", start, end))
         return out
+
+    def _day_of(self, shift: Period) -> date:
+        """The local date a shift begins on."""
+        return shift.start.astimezone(self.tz).date()
+
+    def shift_name(self, shift: Period) -> ShiftConfig:
+        starts = [self._local(self._day_of(shift), time(*divmod(s.minute_of_day, 60)))
+                  for s in self.shifts]  # fmt: skip
+        return self.shifts[starts.index(shift.start)]
+
+    def shift_id(self, shift: Period) -> str:
+        """How the archive names a shift: its local start, e.g. 2025-11-25T20:00."""
+        return shift.start.astimezone(self.tz).strftime("%Y-%m-%dT%H:%M")
+
+    def shift_by_id(self, text: str) -> Period:
+        local = datetime.strptime(text, "%Y-%m-%dT%H:%M")
+        for p in self.shifts_of(local.date()):
+            if self.shift_id(p) == text:
+                return p
+        raise ValueError(f"no shift starts at {text}")
 
     def shift_of(self, instant: datetime) -> Period:
         local_day = instant.astimezone(self.tz).date()

@@ -61,6 +61,11 @@ class ReportsConfig(Strict):
         max_length=6,
     )
     meter_runs: list[MeterRunConfig] = []
+    shift_readings: list[str] = []
+    """Tags the shift report reads at every hour mark (inlet and outlet P/T, flows, totals,
+    filter ΔP, odorant, heater temperature, active run …)."""
+    gas_detectors: list[str] = []
+    """Combustible-gas detectors (%LEL): the shift report gives their highest reading."""
     generate_after_s: float = Field(default=600, ge=0, le=86400)
     """A period's report is made this long after it ends, so late data (a replay, a restart)
     is in it."""

@@ -19,13 +19,25 @@ from station.history.store import Aggregate, HistoryStore
 from station.reports.archive import ReportArchive, StoredReport
 from station.reports.calendar import Period, StationCalendar
 from station.reports.daily import DailyReport, daily_report
-from station.reports.hourly import hourly_records, run_tags
+from station.reports.hourly import HourlyRecord, hourly_records, run_tags
 from station.reports.monthly import MonthlyReport, monthly_report
-from station.reports.schedule import due_gas_days, due_gas_months
+from station.reports.schedule import due_gas_days, due_gas_months, due_shifts
+from station.reports.shift import (
+    Reading,
+    RunVolume,
+    ShiftReport,
+    highest,
+    pressure_figures,
+    readings_at,
+    run_volume,
+    shift_alarms,
+)
 
 log = logging.getLogger(__name__)
 DAILY = "daily"
 MONTHLY = "monthly"
+SHIFT = "shift"
+HOUR_MS = 3_600_000
 
 
 class ProductionReports:
@@ -116,6 +128,45 @@ class ProductionReports:
             )
         return out
 
+    def shift(self, period: Period) -> ShiftReport:
+        """One shift: readings at the hour marks, volumes per run, pressures, gas, alarms."""
+        cfg = self.config.reports
+        marks = list(range(period.start_ms, period.end_ms + 1, HOUR_MS))
+        tags = list(dict.fromkeys([*cfg.shift_readings, *cfg.gas_detectors]))
+        minutes = self.history.minutes(tags, period.start_ms - 60_000, period.end_ms)
+        hours = self.calendar.hours(period)
+        runs: list[RunVolume] = []
+        first_records: list[HourlyRecord] = []
+        for run in cfg.meter_runs:
+            run_minutes = self.history.minutes(run_tags(run), period.start_ms, period.end_ms)
+            records = hourly_records(run, hours, run_minutes)
+            runs.append(run_volume(run.id, records))
+            first_records = first_records or records
+        p_max, p_min, p_mean = pressure_figures(first_records)
+        lel, lel_tag = highest(minutes, list(cfg.gas_detectors))
+        events = self.journal.events(period.start_ms, None, limit=100_000)
+        names = self.calendar.shift_name(period)
+        units = {t.id: t.unit for _, t in self.config.all_tags()}
+        return ShiftReport(
+            station=self.config.station.id,
+            shift=self.calendar.shift_id(period),
+            name_zh=names.name_zh,
+            name_en=names.name_en,
+            start_ms=period.start_ms,
+            end_ms=period.end_ms,
+            marks=tuple(marks),
+            readings=tuple(
+                Reading(t, units[t], readings_at(minutes[t], marks)) for t in cfg.shift_readings
+            ),
+            runs=tuple(runs),
+            pressure_max=p_max,
+            pressure_min=p_min,
+            pressure_mean=p_mean,
+            max_lel=lel,
+            max_lel_tag=lel_tag,
+            alarms=shift_alarms(events, period.start_ms, period.end_ms),
+        )
+
     # -- keeping -------------------------------------------------------------------------
     def daily_content(self, day: date) -> tuple[str, str]:
         """The day's reports (one per meter run) as stored: JSON, and its hash."""
@@ -137,8 +188,16 @@ class ProductionReports:
         content, digest = self.monthly_content(year, month)
         return self.archive.keep(MONTHLY, f"{year:04d}-{month:02d}", content, digest, now_ms)
 
+    def shift_content(self, shift_id: str) -> tuple[str, str]:
+        report = self.shift(self.calendar.shift_by_id(shift_id))
+        content = json.dumps([asdict(report)], ensure_ascii=False, sort_keys=True)
+        return content, report.content_hash()
+
     def content(self, kind: str, period: str) -> tuple[str, str]:
-        """(content, hash) of a period as the data is now: `2025-11-25` or `2025-11`."""
+        """(content, hash) of a period as the data is now: `2025-11-25T08:00` (a shift),
+        `2025-11-25` (a gas day) or `2025-11` (a gas month)."""
+        if kind == SHIFT:
+            return self.shift_content(period)
         if kind == DAILY:
             return self.daily_content(date.fromisoformat(period))
         year, month = (int(x) for x in period.split("-"))
@@ -165,42 +224,39 @@ class ProductionReports:
         first_day = self.calendar.gas_day_of(start)
         delay = timedelta(seconds=delay_s)
         done: list[str] = []
-        for kind in (DAILY, MONTHLY):
+        for kind in (SHIFT, DAILY, MONTHLY):
             cursor = self.archive.cursor(kind)
             if cursor is None:
-                begin = (
-                    self.calendar.gas_day(first_day)
-                    if kind == DAILY
-                    else self.calendar.gas_month(first_day.year, first_day.month)
-                )
+                begin = {
+                    SHIFT: self.calendar.shift_of(start),
+                    DAILY: self.calendar.gas_day(first_day),
+                    MONTHLY: self.calendar.gas_month(first_day.year, first_day.month),
+                }[kind]
                 cursor = begin.start_ms
                 self.archive.set_cursor(kind, cursor)
             done_until = datetime.fromtimestamp(cursor / 1000, tz=UTC)
-            periods: list[Period] = (
-                [
-                    self.calendar.gas_day(d)
-                    for d in due_gas_days(self.calendar, done_until, now, delay)
-                ]
-                if kind == DAILY
-                else [
-                    self.calendar.gas_month(y, m)
-                    for y, m in due_gas_months(self.calendar, done_until, now, delay)
-                ]
-            )
-            for period in periods:
+            for period in self._due(kind, done_until, now, delay):
                 if history_until_ms is not None and history_until_ms < period.end_ms:
                     break
-                stored = self.generate(kind, period.label, now_ms)
+                label = self.calendar.shift_id(period) if kind == SHIFT else period.label
+                stored = self.generate(kind, label, now_ms)
                 self.archive.set_cursor(kind, period.end_ms)
                 log.info(
-                    "%s report %s: version %d, %s",
-                    kind,
-                    period.label,
-                    stored.version,
-                    stored.hash[:12],
+                    "%s report %s: version %d, %s", kind, label, stored.version, stored.hash[:12]
                 )
-                done.append(f"{kind} {period.label}")
+                done.append(f"{kind} {label}")
         return done
+
+    def _due(
+        self, kind: str, done_until: datetime, now: datetime, delay: timedelta
+    ) -> list[Period]:
+        if kind == SHIFT:
+            return due_shifts(self.calendar, done_until, now, delay)
+        if kind == DAILY:
+            days = due_gas_days(self.calendar, done_until, now, delay)
+            return [self.calendar.gas_day(d) for d in days]
+        months = due_gas_months(self.calendar, done_until, now, delay)
+        return [self.calendar.gas_month(y, m) for y, m in months]
 
 
 def _hash(reports: list[DailyReport]) -> str:

@@ -26,6 +26,10 @@ WORDS = {
         "days_with_gaps": "缺数天数", "alarms": "报警绩效", "raised": "报警数",
         "per_10_min": "每10分钟报警数", "max_10": "10分钟最多", "floods": "报警泛滥次数",
         "chattering": "振荡报警", "standing": "常驻报警",
+        "s_title": "门站班报", "staff": "值班人员", "tag": "测点", "delivered": "本班供气量",
+        "max_lel": "可燃气体最高浓度", "time": "时间", "alarm": "报警", "value": "数值",
+        "acked_by": "确认人", "comment": "处理情况", "no_alarms": "本班无报警",
+        "operations": "运行操作及指令", "handed_over": "交班人", "taken_over": "接班人",
     },
     "en": {
         "title": "Gate station daily production report", "station": "Station", "run": "Meter run",
@@ -43,6 +47,12 @@ WORDS = {
         "days_with_gaps": "Days with gaps", "alarms": "Alarm performance", "raised": "Alarms",
         "per_10_min": "Alarms per 10 min", "max_10": "Most in 10 min", "floods": "Floods",
         "chattering": "Chattering", "standing": "Standing",
+        "s_title": "Gate station shift report", "staff": "On duty", "tag": "Tag",
+        "delivered": "Gas delivered in the shift", "max_lel": "Highest gas reading",
+        "time": "Time", "alarm": "Alarm", "value": "Value", "acked_by": "Acknowledged by",
+        "comment": "Action", "no_alarms": "No alarm in this shift",
+        "operations": "Operations and instructions", "handed_over": "Handed over by",
+        "taken_over": "Taken over by",
     },
 }  # fmt: skip
 
@@ -68,7 +78,9 @@ def render_report_html(
     return env.get_template(f"{kind}.html").render(
         reports=reports,
         station=station_name,
-        day=(reports[0].get("gas_day") or reports[0].get("month")) if reports else "",
+        day=(reports[0].get("gas_day") or reports[0].get("month") or reports[0].get("shift"))
+        if reports
+        else "",
         lang=lang,
         t=WORDS[lang],
         local=local,

@@ -72,6 +72,17 @@ def _monthly_table(t: dict[str, str], r: dict[str, Any]) -> tuple[list[str], lis
     return head, rows
 
 
+def _shift_table(
+    t: dict[str, str], r: dict[str, Any], local: Any
+) -> tuple[list[str], list[list[Any]]]:
+    head = [t["tag"], *(local(m)[-5:] for m in r["marks"])]
+    rows = [
+        [f"{x['tag']} ({x['unit']})" if x["unit"] else x["tag"], *x["values"]]
+        for x in r["readings"]
+    ]
+    return head, rows
+
+
 FORMATS = {
     "daily": [None, VOLUME, VOLUME, VOLUME, PRESSURE, ONE, SHARE, "0"],
     "monthly": [None, VOLUME, VOLUME, None, "0", "0", "0"],
@@ -97,31 +108,46 @@ def render_report_xlsx(
         return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
     for r in reports:
-        sheet = book.create_sheet(str(r["run"])[:31])
-        title = t["title"] if kind == "daily" else t["m_title"]
-        period = r["gas_day"] if kind == "daily" else r["month"]
+        if kind == "shift":
+            name, title, period = "shift", t["s_title"], r["shift"]
+            head, rows = _shift_table(t, r, local)
+            formats: list[str | None] = [None] * len(head)
+        else:
+            name, title = str(r["run"]), t["title" if kind == "daily" else "m_title"]
+            period = r["gas_day"] if kind == "daily" else r["month"]
+            table = _daily_table if kind == "daily" else _monthly_table
+            head, rows = table(t, r)
+            formats = FORMATS[kind]
+        sheet = book.create_sheet(name[:31])
         sheet.append([title])
         sheet["A1"].font = Font(bold=True, size=14)
-        sheet.append([t["station"], station_name, t["run"], r["run"]])
-        sheet.append([t["gas_day"] if kind == "daily" else t["month"], period,
-                      local(r["start_ms"]), local(r["end_ms"])])  # fmt: skip
+        sheet.append(
+            [t["station"], station_name, t["run"] if kind != "shift" else "", r.get("run")]
+        )
+        sheet.append([period, local(r["start_ms"]), local(r["end_ms"])])
         sheet.append([])
-        head, rows = (_daily_table if kind == "daily" else _monthly_table)(t, r)
         sheet.append(head)
         for cell in sheet[sheet.max_row]:
             cell.font = bold
         for row in rows:
             sheet.append(row)
-            for cell, fmt in zip(sheet[sheet.max_row], FORMATS[kind], strict=True):
+            for cell, fmt in zip(sheet[sheet.max_row], formats, strict=True):
                 if fmt is not None:
                     cell.number_format = fmt
-        sheet.append([t["total"], r["standard_volume"], r["working_volume"]])
-        for cell in sheet[sheet.max_row][:3]:
-            cell.font = bold
-            cell.number_format = VOLUME
-        sheet.column_dimensions["A"].width = 14
-        for col in "BCDEFGH":
-            sheet.column_dimensions[col].width = 16
+        totals = (
+            [[f"{t['delivered']} · {v['run']}", v["standard_volume"], v["working_volume"]]
+             for v in r["runs"]]
+            if kind == "shift"
+            else [[t["total"], r["standard_volume"], r["working_volume"]]]
+        )  # fmt: skip
+        for total in totals:
+            sheet.append(total)
+            for cell in sheet[sheet.max_row][:3]:
+                cell.font = bold
+                cell.number_format = VOLUME
+        sheet.column_dimensions["A"].width = 18
+        for col in "BCDEFGHIJKLMN":
+            sheet.column_dimensions[col].width = 14
     meta = book.create_sheet("meta")
     meta.append([t["hash"], digest])
     meta.append([t["version"], version])

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from station.reports.calendar import StationCalendar
+from station.reports.calendar import Period, StationCalendar
 
 TICK = timedelta(microseconds=1)
 
@@ -24,13 +25,37 @@ def daily_trigger(calendar: StationCalendar) -> CronTrigger:
     return CronTrigger(hour=calendar.contract.hour, minute=0, timezone=calendar.tz)
 
 
+def shift_trigger(calendar: StationCalendar) -> OrTrigger:
+    """Fires when a shift ends: at each shift's start time, in the station's time zone."""
+    return OrTrigger(
+        [
+            CronTrigger(
+                hour=s.minute_of_day // 60, minute=s.minute_of_day % 60, timezone=calendar.tz
+            )
+            for s in calendar.shifts
+        ]
+    )
+
+
+def due_shifts(
+    calendar: StationCalendar, done_until: datetime, now: datetime, delay: timedelta
+) -> list[Period]:
+    """The shifts that ended after `done_until` and at least `delay` before `now`."""
+    ends = due_ends(shift_trigger(calendar), done_until, now, delay)
+    return [calendar.shift_of(end - TICK) for end in ends]
+
+
 def monthly_trigger(calendar: StationCalendar) -> CronTrigger:
     """Fires when a gas month ends: the contract hour of the 1st, in the station's time zone."""
     return CronTrigger(day=1, hour=calendar.contract.hour, minute=0, timezone=calendar.tz)
 
 
 def due_ends(
-    trigger: CronTrigger, done_until: datetime, now: datetime, delay: timedelta, limit: int = 400
+    trigger: CronTrigger | OrTrigger,
+    done_until: datetime,
+    now: datetime,
+    delay: timedelta,
+    limit: int = 400,
 ) -> list[datetime]:
     """Fire times (ends of periods) after `done_until` and at least `delay` before `now`,
     oldest first (at most `limit`: a catch-up after a long outage goes on at the next call)."""

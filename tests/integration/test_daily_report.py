@@ -23,10 +23,10 @@ pytestmark = pytest.mark.integration
 HOUR = 3600
 
 
-async def until_made(station: Station, archive: ReportArchive) -> None:
-    """Steps on until the report is in the archive (it is made on a worker thread)."""
+async def until_made(station: Station, archive: ReportArchive, kind: str = "daily") -> None:
+    """Steps on until a report of `kind` is in the archive (made on a worker thread)."""
     deadline = time.monotonic() + 20
-    while not archive.listing():
+    while not archive.listing(kind):
         assert time.monotonic() < deadline, "no report made"
         await station.run(60)
         await asyncio.sleep(0.05)
@@ -45,7 +45,7 @@ async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
         await station.run(21.5 * HOUR)  # to 07:30 on the 26th
         before_stop = sim.delivered()[0]
         archive = ReportArchive(station.rt.records)
-        assert archive.listing() == []  # the day has not ended
+        assert archive.listing("daily") == []  # the day has not ended
         await station.rt.stop()  # the service is down over 08:00 (when the day's report is due)
         station.clock.advance(2 * HOUR)
         station.rt = StationRuntime(cfg, station.clock, tmp_path, endpoints=sim.endpoints())
@@ -57,7 +57,8 @@ async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
         archive = ReportArchive(station.rt.records)
         await until_made(station, archive)
         await station.run(30 * 60)  # more ticks: nothing is made twice
-        reports = archive.listing()
+        reports = archive.listing("daily")
+        shifts = archive.listing("shift")
         cursor = archive.cursor("daily")
     finally:
         await station.stop()
@@ -73,6 +74,22 @@ async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
     assert day["pressure_min"]["value"] <= day["pressure_max"]["value"]
     assert day["month_to_date"] == day["standard_volume"] == day["year_to_date"]
     assert cursor == int((START + 22 * HOUR) * 1000)  # 08:00 on the 26th
+
+    # the day shift (made at 20:10) and the night shift (missed while down, made after)
+    assert [(s.period, s.version) for s in shifts] == [
+        ("2025-11-25T08:00", 1),
+        ("2025-11-25T20:00", 1),
+    ]
+    (day_shift,) = json.loads(shifts[0].content)
+    assert day_shift["name_en"] == "Day shift" and len(day_shift["marks"]) == 13
+    outlet = next(r for r in day_shift["readings"] if r["tag"] == "PT-301")
+    assert outlet["unit"] == "MPa" and outlet["values"][:3] == [None, None, None]  # from 10:00
+    assert all(0.3 < v < 0.4 for v in outlet["values"][3:])
+    (run,) = day_shift["runs"]
+    in_shift = sum(r["standard_volume"] for r in day["rows"][:12])  # 08:00–20:00
+    assert run["standard_volume"] == pytest.approx(in_shift, rel=1e-12)
+    assert day_shift["max_lel_tag"] in ("GT-01", "GT-02", "GT-03", "GT-04")
+    assert day_shift["alarms"] == [] or all(a["alarm"] for a in day_shift["alarms"])
 
     # made again on demand, by the command, from the data folder with the service stopped:
     # the same data gives the same content, so the same version

@@ -39,6 +39,10 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
     await station.run(22.5 * 3600)  # past the end of the gas day and the delay
     rt.history.wait_idle()  # the history file holds the whole day (the writer lags a stepped clock)
     await until_made(station, rt.report_archive)
+    assert {r.period for r in rt.report_archive.listing("shift")} == {
+        "2025-11-25T08:00",
+        "2025-11-25T20:00",
+    }
     port = free_port()
     server, task = await serve(create_app(rt), port)
     try:
@@ -51,7 +55,7 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
                 return {"Authorization": f"Bearer {r.json()['token']}"}
 
             op, leader, master = await login("op"), await login("leader"), await login("master")
-            listing = (await http.get("/api/reports")).json()
+            listing = (await http.get("/api/reports", params={"kind": "daily"})).json()
             assert [(r["kind"], r["period"], r["version"], r["status"]) for r in listing] == [
                 ("daily", DAY, 1, "generated")
             ]
@@ -72,6 +76,13 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
             seq, head = signed["audit_anchor"].split(":")
             entry = rt.audit.entries(1, int(seq) - 1)[0]
             assert entry.hash == head  # the anchor is the trail's head when it was signed
+            night = "/api/reports/shift/2025-11-25T20:00"
+            shift = await http.get(f"{night}/html", params={"lang": "zh"})
+            assert shift.status_code == 200 and "门站班报" in shift.text and "夜班" in shift.text
+            book = await http.get(f"{night}/xlsx")
+            assert book.status_code == 200 and book.content[:2] == b"PK"  # a zip: the workbook
+            wrong = await http.post("/api/reports/shift/2025-11-25T21:00/generate", headers=leader)
+            assert wrong.status_code == 400 and "no shift starts" in wrong.json()["detail"]
             page = (await http.get(f"{url}/html", params={"lang": "en"})).text
             assert "daily production report" in page and signed["hash"] in page
 
