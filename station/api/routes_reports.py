@@ -6,8 +6,9 @@ thread (bounded with the other heavy queries), never on a loop."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -24,6 +25,7 @@ from station.runtime import StationRuntime
 from station.users import Role, User
 
 router = guarded_router(tags=["reports"])
+T = TypeVar("T")
 Kind = Literal["shift", "daily", "monthly"]
 PeriodText = Annotated[
     str,
@@ -124,6 +126,29 @@ def _ended_ms(rt: StationRuntime, kind: str, period: str, day: date) -> int:
     return (cal.gas_day(day) if kind == "daily" else cal.gas_month(day.year, day.month)).end_ms
 
 
+def _render(
+    rt: StationRuntime,
+    kind: str,
+    period: str,
+    version: int | None,
+    lang: str | None,
+    render: Callable[[str, list[dict[str, Any]], str, str, str, str, int], T],
+) -> tuple[StoredReport, T, str]:
+    """A stored version in a format, in the language asked for (else the station's)."""
+    r = _find(rt, kind, period, version)
+    language = lang or rt.config.station.language.value
+    out = render(
+        kind,
+        json.loads(r.content),
+        rt.config.station.name.pick(language),
+        rt.config.station.timezone,
+        language,
+        r.hash,
+        r.version,
+    )
+    return r, out, language
+
+
 def _find(rt: StationRuntime, kind: str, period: str, version: int | None) -> StoredReport:
     versions = rt.report_archive.versions(kind, period)
     found = [v for v in versions if version is None or v.version == version]
@@ -219,18 +244,7 @@ def report_html(
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> HTMLResponse:
-    rt = runtime_of(request)
-    r = _find(rt, kind, period, version)
-    language = lang or rt.config.station.language.value
-    page = render_report_html(
-        kind,
-        json.loads(r.content),
-        rt.config.station.name.pick(language),
-        rt.config.station.timezone,
-        language,
-        r.hash,
-        r.version,
-    )
+    page = _render(runtime_of(request), kind, period, version, lang, render_report_html)[1]
     return HTMLResponse(page)
 
 
@@ -253,18 +267,8 @@ def report_xlsx(
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
     rt = runtime_of(request)
-    r = _find(rt, kind, period, version)
-    language = lang or rt.config.station.language.value
-    book = render_report_xlsx(
-        kind,
-        json.loads(r.content),
-        rt.config.station.name.pick(language),
-        rt.config.station.timezone,
-        language,
-        r.hash,
-        r.version,
-    )
-    name = f"{rt.config.station.id}-{kind}-{period}-v{r.version}-{language}.xlsx"
+    r, book, language = _render(rt, kind, period, version, lang, render_report_xlsx)
+    name = f"{rt.config.station.id}-{kind}-{period.replace(':', '')}-v{r.version}-{language}.xlsx"
     return Response(
         book, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )

@@ -4,6 +4,7 @@ Renders the stored content (the data model as JSON), so a signed version is show
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,16 @@ WORDS = {
 }  # fmt: skip
 
 
+def local_time(timezone: str, fmt: str = "%m-%d %H:%M") -> Callable[[int], str]:
+    """UTC milliseconds shown in the station's time."""
+    tz = ZoneInfo(timezone)
+
+    def local(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).strftime(fmt)
+
+    return local
+
+
 def render_report_html(
     kind: str,
     reports: list[dict[str, Any]],
@@ -66,11 +77,7 @@ def render_report_html(
     digest: str,
     version: int,
 ) -> str:
-    tz = ZoneInfo(timezone)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-
-    def local(ms: int) -> str:
-        return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).strftime("%m-%d %H:%M")
 
     def num(value: float | None, places: int) -> str:
         return "—" if value is None else f"{value:,.{places}f}"
@@ -83,7 +90,7 @@ def render_report_html(
         else "",
         lang=lang,
         t=WORDS[lang],
-        local=local,
+        local=local_time(timezone),
         num=num,
         digest=digest,
         version=version,

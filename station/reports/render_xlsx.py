@@ -5,14 +5,12 @@ spreadsheet sums what the report sums."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from station.reports.render_html import WORDS
+from station.reports.render_html import WORDS, local_time
 
 VOLUME = "#,##0.0"
 PRESSURE = "0.000"
@@ -99,14 +97,11 @@ def render_report_xlsx(
     version: int,
 ) -> bytes:
     t = WORDS[lang]
-    tz = ZoneInfo(timezone)
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     bold = Font(bold=True)
 
-    def local(ms: int) -> str:
-        return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
+    local = local_time(timezone, "%Y-%m-%d %H:%M")
     for r in reports:
         if kind == "shift":
             name, title, period = "shift", t["s_title"], r["shift"]
