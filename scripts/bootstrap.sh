@@ -15,6 +15,10 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)  # with promtool
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v hey >/dev/null 2>&1 || need+=(hey)  # the HTTP load generator of benchmarks/api_load.py
+# reports as PDF: Pango for WeasyPrint, the Noto CJK fonts for Chinese, pdftotext to read them back
+ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto | grep -q CJK || need+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

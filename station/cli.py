@@ -292,6 +292,7 @@ def _report(args: argparse.Namespace) -> int:
     from station.reports.archive import ReportArchive
     from station.reports.production import ProductionReports
     from station.reports.render_html import render_report_html
+    from station.reports.render_pdf import render_report_pdf
     from station.reports.render_xlsx import render_report_xlsx
 
     cfg = _load(args.config)
@@ -331,6 +332,10 @@ def _report(args: argparse.Namespace) -> int:
     if args.format == "json":
         body = {"version": stored.version, "hash": stored.hash, "reports": reports}
         data_out = json.dumps(body, ensure_ascii=False, indent=1).encode()
+    elif args.format == "pdf":
+        data_out = render_report_pdf(
+            args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
+        )
     elif args.format == "xlsx":
         data_out = render_report_xlsx(
             args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
@@ -518,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--config", help="station config (default: the example station)")
     report.add_argument("--data-dir", default="data")
-    report.add_argument("--format", choices=["html", "xlsx", "json"], default="html")
+    report.add_argument("--format", choices=["html", "pdf", "xlsx", "json"], default="html")
     report.add_argument("--lang", choices=["zh", "en"], help="default: the station's language")
     report.add_argument("--out", help="file to write (default: DATA_DIR/reports/…)")
     rep = sub.add_parser(

@@ -20,6 +20,7 @@ from station.api.bounded import BoundedWork
 from station.api.timefmt import from_ms
 from station.reports.archive import StoredReport
 from station.reports.render_html import render_report_html
+from station.reports.render_pdf import PdfWorker
 from station.reports.render_xlsx import render_report_xlsx
 from station.runtime import StationRuntime
 from station.users import Role, User
@@ -271,6 +272,43 @@ def report_xlsx(
     name = f"{rt.config.station.id}-{kind}-{period.replace(':', '')}-v{r.version}-{language}.xlsx"
     return Response(
         book, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get(
+    "/api/reports/{kind}/{period}/pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the report, printed"},
+        404: {"description": "no such report"},
+    },
+)
+async def report_pdf(
+    request: Request,
+    kind: Kind,
+    period: PeriodText,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    lang: Literal["zh", "en"] | None = None,
+) -> Response:
+    """Printed in a worker process: a PDF never holds up a poll."""
+    rt = runtime_of(request)
+    r = _find(rt, kind, period, version)
+    language = lang or rt.config.station.language.value
+    worker: PdfWorker = request.app.state.pdf
+    pdf = await worker.render(
+        kind,
+        json.loads(r.content),
+        rt.config.station.name.pick(language),
+        rt.config.station.timezone,
+        language,
+        r.hash,
+        r.version,
+    )
+    name = f"{rt.config.station.id}-{kind}-{period.replace(':', '')}-v{r.version}-{language}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

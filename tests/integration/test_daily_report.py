@@ -135,3 +135,19 @@ async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
     assert sheet.cell(row=7, column=2).number_format == "#,##0.0"
     meta = openpyxl.load_workbook(book_file)["meta"]
     assert meta["B1"].value == reports[0].hash and meta["B2"].value == 1
+
+    # printed: the PDF's text (pdftotext) has the Chinese title and the day's total
+    pdf_file = tmp_path / "d.pdf"
+    printed = subprocess.run(
+        [sys.executable, "-m", "station.cli", "report", "daily", "--date", "2025-11-25",
+         "--data-dir", str(tmp_path), "--format", "pdf", "--lang", "zh", "--out", str(pdf_file)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    assert pdf_file.read_bytes()[:5] == b"%PDF-"
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf_file), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "门站生产日报" in text and f"{day['standard_volume']:,.1f}" in text
+    fonts = subprocess.run(["pdffonts", str(pdf_file)], capture_output=True, text=True).stdout
+    assert "CJK" in fonts  # the Chinese font is embedded, not left to the reader's machine

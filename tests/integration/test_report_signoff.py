@@ -79,6 +79,8 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
             night = "/api/reports/shift/2025-11-25T20:00"
             shift = await http.get(f"{night}/html", params={"lang": "zh"})
             assert shift.status_code == 200 and "门站班报" in shift.text and "夜班" in shift.text
+            printed = await http.get(f"{night}/pdf", params={"lang": "en"})
+            assert printed.status_code == 200 and printed.content[:5] == b"%PDF-"
             book = await http.get(f"{night}/xlsx")
             assert book.status_code == 200 and book.content[:2] == b"PK"  # a zip: the workbook
             wrong = await http.post("/api/reports/shift/2025-11-25T21:00/generate", headers=leader)
