@@ -9,7 +9,11 @@ the service was down is made late, never lost, and never twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from station.records import RecordsStore
 
@@ -44,6 +48,16 @@ CREATE TABLE IF NOT EXISTS monthly_plans (
     entered_by TEXT NOT NULL, entered_ms INTEGER NOT NULL, PRIMARY KEY (month, run));
 """,
 )
+
+
+def stored_form(reports: Sequence[Any]) -> tuple[str, str]:
+    """Report data models (dataclasses) as kept: JSON, and the SHA-256 of their canonical,
+    unrounded form, so the same data always gives the same hash."""
+    content = json.dumps([asdict(r) for r in reports], ensure_ascii=False, sort_keys=True)
+    canonical = json.dumps(
+        [asdict(r) for r in reports], sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+    return content, hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ hash is over the unrounded data, so regenerating a day with unchanged data gives
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from station.reports.calendar import Period
 from station.reports.hourly import Extreme, HourlyRecord
@@ -51,10 +49,6 @@ class DailyReport:
     meter_resets: int
     month_to_date: float
     year_to_date: float
-
-    def content_hash(self) -> str:
-        body = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), allow_nan=False)
-        return hashlib.sha256(body.encode()).hexdigest()
 
 
 def overlap_minutes(intervals: list[tuple[int, int]], start_ms: int, end_ms: int) -> float:

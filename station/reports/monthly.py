@@ -4,9 +4,7 @@ performance (EEMUA 191, from the alarm KPI code). Unrounded, with a content hash
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from station.alarms.kpi import AlarmKpi
 from station.reports.daily import DailyReport
@@ -56,10 +54,6 @@ class MonthlyReport:
     gap_minutes: int
     days_with_gaps: int
     alarms: AlarmFigures
-
-    def content_hash(self) -> str:
-        body = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), allow_nan=False)
-        return hashlib.sha256(body.encode()).hexdigest()
 
 
 def monthly_report(

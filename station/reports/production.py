@@ -6,17 +6,15 @@ Runs off the core's loop (a worker thread); it only reads history and writes rec
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from station.alarms.journal import AlarmJournal
 from station.alarms.kpi import alarm_kpi
 from station.config.models import StationConfig
 from station.history.store import Aggregate, HistoryStore
-from station.reports.archive import ReportArchive, StoredReport
+from station.reports.archive import ReportArchive, StoredReport, stored_form
 from station.reports.calendar import Period, StationCalendar
 from station.reports.daily import DailyReport, daily_report
 from station.reports.hourly import HourlyRecord, hourly_records, run_tags
@@ -168,40 +166,19 @@ class ProductionReports:
         )
 
     # -- keeping -------------------------------------------------------------------------
-    def daily_content(self, day: date) -> tuple[str, str]:
-        """The day's reports (one per meter run) as stored: JSON, and its hash."""
-        reports = self.daily(day)
-        content = json.dumps([asdict(r) for r in reports], ensure_ascii=False, sort_keys=True)
-        return content, _hash(reports)
-
-    def generate_daily(self, day: date, now_ms: int) -> StoredReport:
-        content, digest = self.daily_content(day)
-        return self.archive.keep(DAILY, day.isoformat(), content, digest, now_ms)
-
-    def monthly_content(self, year: int, month: int) -> tuple[str, str]:
-        reports = self.monthly(year, month)
-        content = json.dumps([asdict(r) for r in reports], ensure_ascii=False, sort_keys=True)
-        digest = hashlib.sha256("".join(r.content_hash() for r in reports).encode()).hexdigest()
-        return content, digest
-
-    def generate_monthly(self, year: int, month: int, now_ms: int) -> StoredReport:
-        content, digest = self.monthly_content(year, month)
-        return self.archive.keep(MONTHLY, f"{year:04d}-{month:02d}", content, digest, now_ms)
-
-    def shift_content(self, shift_id: str) -> tuple[str, str]:
-        report = self.shift(self.calendar.shift_by_id(shift_id))
-        content = json.dumps([asdict(report)], ensure_ascii=False, sort_keys=True)
-        return content, report.content_hash()
-
     def content(self, kind: str, period: str) -> tuple[str, str]:
         """(content, hash) of a period as the data is now: `2025-11-25T08:00` (a shift),
-        `2025-11-25` (a gas day) or `2025-11` (a gas month)."""
+        `2025-11-25` (a gas day) or `2025-11` (a gas month); one report per meter run (one
+        for the shift)."""
+        reports: list[Any]
         if kind == SHIFT:
-            return self.shift_content(period)
-        if kind == DAILY:
-            return self.daily_content(date.fromisoformat(period))
-        year, month = (int(x) for x in period.split("-"))
-        return self.monthly_content(year, month)
+            reports = [self.shift(self.calendar.shift_by_id(period))]
+        elif kind == DAILY:
+            reports = self.daily(date.fromisoformat(period))
+        else:
+            year, month = (int(x) for x in period.split("-"))
+            reports = self.monthly(year, month)
+        return stored_form(reports)
 
     def generate(self, kind: str, period: str, now_ms: int) -> StoredReport:
         content, digest = self.content(kind, period)
@@ -257,7 +234,3 @@ class ProductionReports:
             return [self.calendar.gas_day(d) for d in days]
         months = due_gas_months(self.calendar, done_until, now, delay)
         return [self.calendar.gas_month(y, m) for y, m in months]
-
-
-def _hash(reports: list[DailyReport]) -> str:
-    return hashlib.sha256("".join(r.content_hash() for r in reports).encode()).hexdigest()

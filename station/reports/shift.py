@@ -4,9 +4,7 @@ who acknowledged them. What the operators used to copy onto paper; unrounded, wi
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,10 +62,6 @@ class ShiftReport:
     max_lel: Extreme | None
     max_lel_tag: str | None
     alarms: tuple[ShiftAlarm, ...]
-
-    def content_hash(self) -> str:
-        body = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), allow_nan=False)
-        return hashlib.sha256(body.encode()).hexdigest()
 
 
 def readings_at(rows: MinuteRows, marks: list[int]) -> tuple[float | None, ...]:
