@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from station.alarms.kpi import alarm_kpi
 from station.alarms.lifecycle import State
@@ -29,6 +29,7 @@ from station.api.schemas import (
     AlarmOut,
     FloodOut,
     KpiOut,
+    Reason,
     RuleOut,
 )
 from station.api.timefmt import from_ms, to_ms
@@ -44,23 +45,15 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 AlarmId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-def _reason(v: str) -> str:
-    if len(v.strip()) < 3:
-        raise ValueError("a reason of blanks is not a reason")
-    return v.strip()
-
-
 class AckIn(BaseModel):
     ids: list[AlarmId] = Field(min_length=1, max_length=1000)
     comment: str | None = Field(default=None, max_length=500)
 
 
 class ShelveIn(BaseModel):
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Reason
     duration_s: float | None = Field(default=None, gt=0, le=366 * 86400)
     """None: one-shot, until the alarm next clears or the role's cap, whichever comes first."""
-
-    _reason = field_validator("reason")(_reason)
 
 
 class CommentIn(BaseModel):
@@ -69,16 +62,12 @@ class CommentIn(BaseModel):
 
 class OutOfServiceIn(BaseModel):
     enabled: bool
-    reason: str = Field(min_length=3, max_length=500)
-
-    _reason = field_validator("reason")(_reason)
+    reason: Reason
 
 
 class RuleChangeIn(BaseModel):
     changes: dict[Annotated[str, Field(max_length=32)], float] = Field(min_length=1, max_length=10)
-    reason: str = Field(min_length=3, max_length=500)
-
-    _reason = field_validator("reason")(_reason)
+    reason: Reason
 
 
 def _alarm_out(row: dict[str, Any]) -> AlarmOut:

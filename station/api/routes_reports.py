@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
 from station.api.bounded import BoundedWork
+from station.api.schemas import Reason
 from station.api.timefmt import from_ms
 from station.reports.archive import StoredReport
 from station.reports.render_html import render_report_html
@@ -71,14 +72,7 @@ class VersionIn(BaseModel):
 
 
 class CorrectionIn(BaseModel):
-    reason: str = Field(min_length=3, max_length=500)
-
-    @field_validator("reason")
-    @classmethod
-    def _says_something(cls, v: str) -> str:
-        if len(v.strip()) < 3:
-            raise ValueError("a reason of blanks is not a reason")
-        return v.strip()
+    reason: Reason
 
 
 def _out(r: StoredReport) -> ReportOut:
