@@ -284,12 +284,12 @@ def _audit_verify(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     """A report for any period, from a data folder, with the service running or not."""
     import time
-    from datetime import date
 
     from station.alarms.journal import AlarmJournal
     from station.history.store import HistoryStore
     from station.records import RecordsStore
     from station.reports.archive import ReportArchive
+    from station.reports.calendar import PERIODS, StationCalendar
     from station.reports.production import ProductionReports
     from station.reports.render_html import render_report_html
     from station.reports.render_pdf import render_report_pdf
@@ -299,23 +299,11 @@ def _report(args: argparse.Namespace) -> int:
     if not cfg.reports.meter_runs:
         print("the config has no reports.meter_runs", file=sys.stderr)
         return 2
-    length, shape = {
-        "shift": (16, "a shift's local start YYYY-MM-DDTHH:MM"),
-        "daily": (10, "a gas day YYYY-MM-DD"),
-        "monthly": (7, "a gas month YYYY-MM"),
-    }[args.kind]
     try:
-        day = date.fromisoformat(args.date[:10] if length > 7 else f"{args.date}-01")
-        if len(args.date) != length:
-            raise ValueError
-        if args.kind == "shift":
-            from station.reports.calendar import StationCalendar
-
-            StationCalendar(cfg.station.timezone, cfg.reports).shift_by_id(args.date)
+        StationCalendar(cfg.station.timezone, cfg.reports).period(args.kind, args.date)
     except ValueError:
-        day = date.min
-    if not date(1970, 1, 2) <= day < date(2199, 12, 1):
-        print(f"--date takes {shape} in 1970–2199, not {args.date!r}", file=sys.stderr)
+        what, shape = PERIODS[args.kind]
+        print(f"--date takes {what} {shape} in 1970–2199, not {args.date!r}", file=sys.stderr)
         return 2
     data = Path(args.data_dir)
     if not (data / "history.sqlite3").exists():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -20,6 +19,7 @@ from station.api.bounded import BoundedWork
 from station.api.schemas import Reason
 from station.api.timefmt import from_ms
 from station.reports.archive import StoredReport
+from station.reports.calendar import Period, StationCalendar
 from station.reports.render_html import render_report_html
 from station.reports.render_pdf import PdfWorker
 from station.reports.render_xlsx import render_report_xlsx
@@ -92,33 +92,12 @@ def _out(r: StoredReport) -> ReportOut:
     )
 
 
-SHAPES = {"shift": (16, "YYYY-MM-DDTHH:MM"), "daily": (10, "YYYY-MM-DD"), "monthly": (7, "YYYY-MM")}
-
-
-def _first_day(kind: str, period: str) -> date:
-    """The period's first local date; 400 unless the period is a valid one of its kind."""
-    length, shape = SHAPES[kind]
-    if len(period) != length:
-        raise HTTPException(400, f"a {kind} report's period is {shape}")
-    text = period[:10] if kind != "monthly" else f"{period}-01"
+def _period(rt: StationRuntime, kind: str, text: str) -> Period:
+    """The period a report names, or 400 saying what is wrong with the name."""
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(400, f"{period!r} is not a date") from None
-    if not date(1970, 1, 2) <= day < date(2199, 12, 1):
-        raise HTTPException(400, f"{period} is outside 1970–2199")
-    return day
-
-
-def _ended_ms(rt: StationRuntime, kind: str, period: str, day: date) -> int:
-    cal = rt.reports.calendar if rt.reports else None
-    assert cal is not None
-    if kind == "shift":
-        try:
-            return cal.shift_by_id(period).end_ms
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
-    return (cal.gas_day(day) if kind == "daily" else cal.gas_month(day.year, day.month)).end_ms
+        return StationCalendar(rt.config.station.timezone, rt.config.reports).period(kind, text)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 def _render(
@@ -187,7 +166,7 @@ def enter_plan(
 ) -> PlanOut:
     """The month's planned supply per meter run: the monthly report sets actual against it."""
     rt = runtime_of(request)
-    _first_day("monthly", month)
+    _period(rt, "monthly", month)
     if body.run not in {r.id for r in rt.config.reports.meter_runs}:
         raise HTTPException(400, f"unknown meter run {body.run!r}")
     old = rt.report_archive.set_plan(
@@ -323,8 +302,7 @@ async def generate(
     production = rt.reports
     if production is None:
         raise HTTPException(400, "the station config has no reports.meter_runs")
-    day = _first_day(kind, period)
-    if _ended_ms(rt, kind, period, day) > rt.now_ms():
+    if _period(rt, kind, period).end_ms > rt.now_ms():
         raise HTTPException(400, f"the {kind} period {period} has not ended")
     heavy: BoundedWork = request.app.state.heavy
     stored = await heavy.run(production.generate, kind, period, rt.now_ms())
@@ -381,7 +359,7 @@ async def correct(
     production = rt.reports
     if production is None:
         raise HTTPException(404, "the station config has no reports.meter_runs")
-    _ended_ms(rt, kind, period, _first_day(kind, period))
+    _period(rt, kind, period)
     address = client_address(request)
     stored = await run_in_threadpool(
         rt.report_signoff.correct,

@@ -15,6 +15,12 @@ from zoneinfo import ZoneInfo
 from station.reports.config import ReportsConfig, ShiftConfig
 
 HOUR = timedelta(hours=1)
+PERIODS = {
+    "shift": ("a shift's local start", "YYYY-MM-DDTHH:MM"),
+    "daily": ("a gas day", "YYYY-MM-DD"),
+    "monthly": ("a gas month", "YYYY-MM"),
+}
+"""How each report kind names its period."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,24 @@ class StationCalendar:
         """A local wall time as UTC (a time skipped by a spring change is read forward)."""
         local = datetime.combine(day, at, tzinfo=self.tz)
         return local.astimezone(UTC)
+
+    def period(self, kind: str, text: str) -> Period:
+        """The period a report of `kind` names (see PERIODS); ValueError saying what is wrong
+        with the name. Periods are held to 1970–2199, as every time the station keeps."""
+        _, shape = PERIODS[kind]
+        if len(text) != len(shape):
+            raise ValueError(f"a {kind} report's period is {shape}")
+        try:
+            first = date.fromisoformat(text[:10] if kind != "monthly" else f"{text}-01")
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date") from None
+        if not date(1970, 1, 2) <= first < date(2199, 12, 1):
+            raise ValueError(f"{text} is outside 1970–2199")
+        if kind == "shift":
+            return self.shift_by_id(text)
+        if kind == "daily":
+            return self.gas_day(first)
+        return self.gas_month(first.year, first.month)
 
     # -- gas days and months -------------------------------------------------------------
     def gas_day(self, day: date) -> Period:
