@@ -122,6 +122,8 @@ class StationRuntime:
                 config, self.history_store, self.journal, self.report_archive
             )
         self._reporting: asyncio.Task[None] | None = None
+        self._reports_due_ms = 0
+        """Station time the next report falls due: no look (no thread, no query) before."""
         self.drivers = DriverFactory(endpoints, clock)
         self.devices = [
             DeviceAcquisition(d, self.drivers.poller(d), clock, self.bus.publish)
@@ -187,7 +189,8 @@ class StationRuntime:
             self.refusals.flush(now)
             if now - self._anchored_ms >= self.config.audit.anchor_every_s * 1000:
                 self.anchor_audit(now)
-            if self.reports is not None and (self._reporting is None or self._reporting.done()):
+            idle = self._reporting is None or self._reporting.done()
+            if self.reports is not None and idle and now >= self._reports_due_ms:
                 self._reporting = asyncio.create_task(self._reports_due(now), name="reports")
             self._watch_devices(now)
             self._watch_history(now)
@@ -265,15 +268,16 @@ class StationRuntime:
 
     async def _reports_due(self, now_ms: int) -> None:
         """Reports due since their cursor, made on a worker thread (never on this loop)."""
-        assert self.reports is not None
+        reports, delay = self.reports, self.config.reports.generate_after_s
+        assert reports is not None
+
+        def make() -> int:
+            reports.catch_up(now_ms, delay, None, self.history.flushed_until_ms or 0)
+            # a period the history file does not hold yet stays due: looked at next second
+            return reports.next_due_ms(delay)
+
         try:
-            await asyncio.to_thread(
-                self.reports.catch_up,
-                now_ms,
-                self.config.reports.generate_after_s,
-                None,
-                self.history.flushed_until_ms or 0,
-            )
+            self._reports_due_ms = await asyncio.to_thread(make)
         except Exception:
             log.exception("report generation failed; it is tried again")
 

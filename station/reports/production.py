@@ -19,7 +19,15 @@ from station.reports.calendar import Period, StationCalendar
 from station.reports.daily import DailyReport, daily_report
 from station.reports.hourly import HourlyRecord, hourly_records, run_tags
 from station.reports.monthly import MonthlyReport, monthly_report
-from station.reports.schedule import due_gas_days, due_gas_months, due_shifts
+from station.reports.schedule import (
+    daily_trigger,
+    due_gas_days,
+    due_gas_months,
+    due_shifts,
+    monthly_trigger,
+    next_end,
+    shift_trigger,
+)
 from station.reports.shift import (
     Reading,
     RunVolume,
@@ -223,6 +231,24 @@ class ProductionReports:
                 )
                 done.append(f"{kind} {label}")
         return done
+
+    def next_due_ms(self, delay_s: float) -> int:
+        """When the next period of any kind falls due (its end plus the delay), from the
+        cursors: until then there is nothing to look for."""
+        triggers = {
+            SHIFT: shift_trigger(self.calendar),
+            DAILY: daily_trigger(self.calendar),
+            MONTHLY: monthly_trigger(self.calendar),
+        }
+        due = []
+        for kind, trigger in triggers.items():
+            cursor = self.archive.cursor(kind)
+            if cursor is None:
+                return 0  # not started yet: look now
+            end = next_end(trigger, datetime.fromtimestamp(cursor / 1000, tz=UTC))
+            if end is not None:
+                due.append(int(end.timestamp() * 1000 + delay_s * 1000))
+        return min(due, default=2**62)
 
     def _due(
         self, kind: str, done_until: datetime, now: datetime, delay: timedelta

@@ -50,6 +50,12 @@ def monthly_trigger(calendar: StationCalendar) -> CronTrigger:
     return CronTrigger(day=1, hour=calendar.contract.hour, minute=0, timezone=calendar.tz)
 
 
+def next_end(trigger: CronTrigger | OrTrigger, done_until: datetime) -> datetime | None:
+    """The end of the first period after `done_until`."""
+    end: datetime | None = trigger.get_next_fire_time(None, done_until + TICK)
+    return end
+
+
 def due_ends(
     trigger: CronTrigger | OrTrigger,
     done_until: datetime,
