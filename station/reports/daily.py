@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from station.reports.calendar import Period
-from station.reports.hourly import Extreme, HourlyRecord
+from station.reports.hourly import Extreme, HourlyRecord, known_total, pressure_range
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,6 @@ def overlap_minutes(intervals: list[tuple[int, int]], start_ms: int, end_ms: int
     return total / 60_000
 
 
-def _extreme(records: list[HourlyRecord], highest: bool) -> Extreme | None:
-    found = [r.pressure_max if highest else r.pressure_min for r in records]
-    seen = [e for e in found if e is not None]
-    if not seen:
-        return None
-    return max(seen, key=lambda e: e.value) if highest else min(seen, key=lambda e: e.value)
-
-
 def daily_report(
     station: str,
     run: str,
@@ -100,7 +92,7 @@ def daily_report(
         for h, r in zip(hours, records, strict=True)
     )
     total = sum(r.standard_volume for r in records)
-    works = [r.working_volume for r in records]
+    pressure_max, pressure_min = pressure_range(records)
     peak = max(rows, key=lambda r: r.standard_volume) if rows else None
     return DailyReport(
         station=station,
@@ -111,11 +103,11 @@ def daily_report(
         hours=day.hours,
         rows=rows,
         standard_volume=total,
-        working_volume=None if any(w is None for w in works) else sum(w or 0.0 for w in works),
+        working_volume=known_total(r.working_volume for r in records),
         peak_hour=peak.label if peak else None,
         peak_volume=peak.standard_volume if peak else 0.0,
-        pressure_max=_extreme(records, highest=True),
-        pressure_min=_extreme(records, highest=False),
+        pressure_max=pressure_max,
+        pressure_min=pressure_min,
         interruption_minutes=overlap_minutes(interruptions, day.start_ms, day.end_ms),
         gap_minutes=sum(r.gap_minutes for r in rows),
         meter_resets=sum(r.meter_resets for r in records),

@@ -9,6 +9,7 @@ cross-check. Computed from the 1-minute rollups only, so a month costs 43,200 ro
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,6 +151,23 @@ def hourly_record(
         temperature_max=_extreme(temperature, highest=True),
         coverage=len(covered) / max(1, math.ceil((e - s) / MINUTE_MS)),
         gaps=_gaps(counter_minutes, s, e),
+    )
+
+
+def known_total(values: Iterable[float | None]) -> float | None:
+    """The sum, or None when any part is unknown (a run without a working totaliser)."""
+    parts = list(values)
+    return None if any(v is None for v in parts) else sum(v or 0.0 for v in parts)
+
+
+def pressure_range(records: Iterable[HourlyRecord]) -> tuple[Extreme | None, Extreme | None]:
+    """Highest and lowest pressure of the hours, each with when it was seen."""
+    rows = list(records)
+    highs = [r.pressure_max for r in rows if r.pressure_max is not None]
+    lows = [r.pressure_min for r in rows if r.pressure_min is not None]
+    return (
+        max(highs, key=lambda e: e.value) if highs else None,
+        min(lows, key=lambda e: e.value) if lows else None,
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from station.alarms.kpi import AlarmKpi
 from station.reports.daily import DailyReport
+from station.reports.hourly import known_total
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,6 @@ def monthly_report(
         for d in days
     )
     total = sum(d.standard_volume for d in days)
-    works = [d.working_volume for d in days]
     return MonthlyReport(
         station=first.station,
         run=first.run,
@@ -88,7 +88,7 @@ def monthly_report(
         end_ms=last.end_ms,
         rows=rows,
         standard_volume=total,
-        working_volume=None if any(w is None for w in works) else sum(w or 0.0 for w in works),
+        working_volume=known_total(d.working_volume for d in days),
         plan=plan,
         plan_share=total / plan if plan else None,
         previous_month=previous_month,

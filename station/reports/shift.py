@@ -10,7 +10,13 @@ import numpy as np
 
 from station.alarms.journal import JournalEvent
 from station.history.store import MinuteRows
-from station.reports.hourly import MINUTE_MS, Extreme, HourlyRecord
+from station.reports.hourly import (
+    MINUTE_MS,
+    Extreme,
+    HourlyRecord,
+    known_total,
+    pressure_range,
+)
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,10 @@ def shift_alarms(events: list[JournalEvent], start_ms: int, end_ms: int) -> tupl
 
 
 def run_volume(run: str, records: list[HourlyRecord]) -> RunVolume:
-    works = [r.working_volume for r in records]
     return RunVolume(
         run=run,
         standard_volume=sum(r.standard_volume for r in records),
-        working_volume=None if any(w is None for w in works) else sum(w or 0.0 for w in works),
+        working_volume=known_total(r.working_volume for r in records),
         gap_minutes=sum(g.minutes for r in records for g in r.gaps),
     )
 
@@ -126,8 +131,7 @@ def pressure_figures(
     records: list[HourlyRecord],
 ) -> tuple[Extreme | None, Extreme | None, float | None]:
     """Highest and lowest outlet pressure with times, and the flow-weighted mean, over hours."""
-    highs = [r.pressure_max for r in records if r.pressure_max is not None]
-    lows = [r.pressure_min for r in records if r.pressure_min is not None]
+    high, low = pressure_range(records)
     weighted = [(r.pressure_mean, r.integrated_volume) for r in records if r.pressure_mean]
     total = sum(w for _, w in weighted)
     mean = (
@@ -135,8 +139,4 @@ def pressure_figures(
         if total > 0
         else (sum(p or 0.0 for p, _ in weighted) / len(weighted) if weighted else None)
     )
-    return (
-        max(highs, key=lambda e: e.value) if highs else None,
-        min(lows, key=lambda e: e.value) if lows else None,
-        mean,
-    )
+    return high, low, mean
