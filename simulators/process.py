@@ -21,6 +21,9 @@ OUTLET_SET = 0.35  # MPa(g)
 SLAM_SHUT_TRIP = 0.43  # MPa(g)
 LINE_PACK = 2000.0  # Nm³ the city network gives up per MPa of outlet pressure
 METER_CUTOFF = 20.0  # Nm³/h
+REGULATOR_QMAX = 8000.0  # Nm³/h the two regulator runs pass at most
+LOCK_UP = 0.025  # MPa a regulator rises above its set point when nothing flows
+RUPTURE_FLOW = 20_000.0  # Nm³/h a burst main draws at the outlet set point
 
 
 def demand_shape(hour: float) -> float:
@@ -118,8 +121,12 @@ class GateStationModel:
 
         if f.trip_slam_shut_a:
             s.slam_shut_a_tripped = True
-        demand = self.demand(s.t)
+        if f.close_esd_outlet:
+            s.esd_outlet_open = False
+        demand = 0.0 if f.downstream_closed else self.demand(s.t)
+        demand += RUPTURE_FLOW if f.downstream_rupture else 0.0
         path_open = s.esd_inlet_open and s.esd_outlet_open and not s.slam_shut_a_tripped
+        path_open = path_open and not f.hand_valve_closed
         headroom = s.inlet_pressure - s.outlet_pressure
         supplying = path_open and headroom > 0.05
         consumption = demand * math.sqrt(max(s.outlet_pressure, 0.0) / OUTLET_SET)
@@ -128,9 +135,15 @@ class GateStationModel:
             # Regulator wide open: outlet pressure heads for the inlet pressure.
             s.outlet_pressure += 0.00035 * headroom * dt
             s.standard_flow = consumption + LINE_PACK * 0.00035 * headroom * 3600
+        elif supplying and headroom > 0.5 and consumption > REGULATOR_QMAX:
+            # More drawn than the regulators pass: the line pack makes up the rest, falling.
+            s.outlet_pressure -= (consumption - REGULATOR_QMAX) * hours / LINE_PACK
+            s.standard_flow += (REGULATOR_QMAX - s.standard_flow) * min(1.0, dt / 10)
         elif supplying and headroom > 0.5:
             droop = 0.008 * demand / 4000
-            s.outlet_pressure += (OUTLET_SET - droop - s.outlet_pressure) * min(1.0, dt / 5)
+            lock_up = LOCK_UP if consumption < METER_CUTOFF else 0.0
+            target = OUTLET_SET - f.regulator_set_drop - droop + lock_up
+            s.outlet_pressure += (target - s.outlet_pressure) * min(1.0, dt / 5)
             s.standard_flow += (consumption - s.standard_flow) * min(1.0, dt / 10)
         elif supplying:
             # Too little headroom: the regulator, wide open, passes what the inlet gives, never

@@ -12,6 +12,15 @@ class Faults:
     regulator_a_failed_open: bool = False
     trip_slam_shut_a: bool = False
     upstream_loss: bool = False
+    close_esd_outlet: bool = False
+    downstream_closed: bool = False
+    """A valve in the city network shuts: consumption stops, the regulator locks up."""
+    downstream_rupture: bool = False
+    """A main bursts downstream: it draws more than the regulators can pass."""
+    regulator_set_drop: float = 0.0
+    """MPa the active regulator's pilot has drifted below its set point (failing closed)."""
+    hand_valve_closed: bool = False
+    """An isolation valve in the metering run, with no position switch, is shut."""
     gas_leak_detector: str | None = None
     silent_devices: set[str] = field(default_factory=set)
     unreachable_devices: set[str] = field(default_factory=set)
@@ -37,6 +46,16 @@ class Scenario:
             f.unreachable_devices = {"FC-301"}
         elif self.name == "upstream-loss" and elapsed_s >= 5:
             f.upstream_loss = True
+        elif self.name == "esd-closed" and elapsed_s >= 5:
+            f.close_esd_outlet = True
+        elif self.name == "downstream-closed" and elapsed_s >= 5:
+            f.downstream_closed = True
+        elif self.name == "downstream-rupture" and elapsed_s >= 5:
+            f.downstream_rupture = True
+        elif self.name == "regulator-failing-closed" and elapsed_s >= 5:
+            f.regulator_set_drop = min(0.3, 0.01 * (elapsed_s - 5) / 60)
+        elif self.name == "hand-valve-closed" and elapsed_s >= 5:
+            f.hand_valve_closed = True
         elif self.name == "gas-leak" and elapsed_s >= 5:
             f.gas_leak_detector = "GT-02"
         elif self.name == "instrument-fault" and elapsed_s >= 5:
@@ -61,6 +80,25 @@ SCENARIOS: dict[str, Scenario] = {
             "the flow computer's gateway loses it: exception 0B (target failed to respond)",
         ),
         Scenario("upstream-loss", "pipeline pressure collapses 5 s in; supply stops"),
+        Scenario("esd-closed", "the outlet emergency shut-off XV-002 closes 5 s in"),
+        Scenario(
+            "downstream-closed",
+            "a valve in the city network closes 5 s in: flow stops, the regulator locks up",
+        ),
+        Scenario(
+            "downstream-rupture",
+            "a city main bursts 5 s in: flow surges to the regulators' capacity, outlet "
+            "pressure collapses",
+        ),
+        Scenario(
+            "regulator-failing-closed",
+            "regulator A's pilot drifts closed from 5 s in: outlet pressure sinks 0.01 MPa/min",
+        ),
+        Scenario(
+            "hand-valve-closed",
+            "a hand valve in the metering run (no position switch) is shut 5 s in: no flow "
+            "with every monitored valve open",
+        ),
         Scenario("gas-leak", "gas detector GT-02 rises to 30 %LEL, then past 50 %LEL"),
         Scenario(
             "instrument-fault",

@@ -108,6 +108,9 @@ class SupplyRule(Strict):
     active_run_tag: str | None = None
     outlet_pressure_tag: str
     outlet_ll: float
+    outlet_deadband: float = Field(default=0.02, ge=0)
+    """Once under LL and falling, the interruption stands until the outlet is back above
+    LL + this (MPa)."""
     inlet_pressure_tag: str | None = None
     outlet_hh: float | None = None
     """Seen before the slam-shut closed, it names a regulator that failed open."""

@@ -167,16 +167,34 @@ def _supply(point: AlarmPoint, view: TagView, now_ms: int, memo: dict[str, float
         low_flow = now_ms - since >= float(p["low_flow_s"]) * 1000
     elif flow is not None:
         memo.pop("low_since", None)
-    falling_ll = False
-    if outlet is not None and outlet.value < float(p["outlet_ll"]):
-        rate = rate_per_min(view.history(outlet_tag), now_ms, 60)
-        falling_ll = rate is not None and rate < 0
+    ll, deadband = float(p["outlet_ll"]), float(p["outlet_deadband"])
+    falling_ll = _below_ll_falling(outlet, view.history(outlet_tag), now_ms, ll, deadband, memo)
     if esd_closed or run_closed or low_flow or falling_ll:
         cause = _cause(point, view, now_ms, esd_closed, run_closed, falling_ll and not low_flow)
         return Condition(True, flow.value if flow else None, cause)
     if flow is None or outlet is None or unknown or not run_known:
         return UNKNOWN
     return Condition(False, flow.value)
+
+
+def _below_ll_falling(
+    outlet: TagState | None,
+    history: deque[tuple[int, float]],
+    now_ms: int,
+    ll: float,
+    deadband: float,
+    memo: dict[str, float],
+) -> bool:
+    """Outlet pressure went under LL while falling; it stays so until the pressure is back
+    past LL + deadband, so a pressure that settles low, or wobbles at LL, does not chatter.
+    Bad or stale pressure changes nothing."""
+    if outlet is not None and outlet.value < ll and "below_ll" not in memo:
+        rate = rate_per_min(history, now_ms, 60)
+        if rate is not None and rate < 0:
+            memo["below_ll"] = float(now_ms)
+    elif outlet is not None and outlet.value >= ll + deadband:
+        memo.pop("below_ll", None)
+    return "below_ll" in memo
 
 
 def _window(hist: deque[tuple[int, float]], now_ms: int, seconds: float) -> list[float]:

@@ -179,6 +179,7 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                     "cutoff": s.cutoff,
                     "low_flow_s": s.low_flow_s,
                     "outlet_ll": s.outlet_ll,
+                    "outlet_deadband": s.outlet_deadband,
                     "outlet_hh": s.outlet_hh if s.outlet_hh is not None else float("inf"),
                     "esd_count": len(s.esd_valves),
                     "active_run_tag": s.active_run_tag or "",

@@ -123,6 +123,66 @@ async def test_upstream_loss(station: Station) -> None:
     assert "上游来气中断" in station.rt.alarms.status["SUPPLY-INTERRUPTION"].text_zh
 
 
+# The five other causes of a supply interruption, each from the pattern a real station shows;
+# the reports count interruption minutes from this alarm, so each must stand once, unbroken.
+INTERRUPTIONS = {
+    "esd-closed": (
+        ["XV-002.CLOSED", "SUPPLY-INTERRUPTION"],
+        "esd_closed",
+        "紧急切断阀关闭",
+    ),
+    # the dose stops with the flow (60 s on-delay) before the 2-minute low-flow rule
+    "downstream-closed": (
+        ["AT-401.L", "SUPPLY-INTERRUPTION"],
+        "downstream_closed",
+        "下游阀门关闭",
+    ),
+    # the working flow runs over its transmitter's span while the city main empties
+    "downstream-rupture": (
+        ["PT-301.FALLING", "FT-301S.H", "PT-301.L", "SUPPLY-INTERRUPTION", "BAD.FT-301"],
+        "downstream_rupture",
+        "下游管道破裂",
+    ),
+    "regulator-failing-closed": (
+        ["PT-301.L", "SUPPLY-INTERRUPTION"],
+        "outlet_ll_falling",
+        "出站压力低低且持续下降",
+    ),
+    "hand-valve-closed": (
+        ["AT-401.L", "SUPPLY-INTERRUPTION"],
+        "no_flow",
+        "阀门开启但无流量",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(INTERRUPTIONS))
+async def test_each_cause_of_supply_interruption(station: Station, name: str) -> None:
+    raised, cause, zh = INTERRUPTIONS[name]
+    station.sim.set_scenario(name)
+    await station.run(900)
+    assert station.raised() == raised
+    supply = station.rt.alarms.status["SUPPLY-INTERRUPTION"]
+    assert supply.active and supply.cause == cause
+    assert zh in (supply.text_zh or "")
+    assert "SUPPLY-INTERRUPTION" not in station.events("cleared")  # one unbroken interruption
+    # consequences below the first cause are kept from the operator's banner
+    assert "PT-301.LL" not in station.raised()
+
+
+async def test_supply_restored_clears_the_interruption_once(station: Station) -> None:
+    """Outlet pressure that settles under LL holds the interruption; it ends when the pressure
+    is back past LL + deadband, once (the minutes the reports count start and stop here)."""
+    station.sim.set_scenario("downstream-rupture")
+    await station.run(600)
+    assert station.rt.alarms.status["SUPPLY-INTERRUPTION"].active
+    station.sim.set_scenario("normal")
+    await station.run(300)
+    assert station.events("cleared").count("SUPPLY-INTERRUPTION") == 1
+    assert station.raised().count("SUPPLY-INTERRUPTION") == 1
+    assert not station.rt.alarms.status["SUPPLY-INTERRUPTION"].active
+
+
 async def test_gas_leak_latches_at_high_high(station: Station) -> None:
     station.sim.set_scenario("gas-leak")
     await station.run(300)
