@@ -123,7 +123,7 @@ class GateStationModel:
             s.slam_shut_a_tripped = True
         if f.close_esd_outlet:
             s.esd_outlet_open = False
-        demand = 0.0 if f.downstream_closed else self.demand(s.t)
+        demand = 0.0 if f.downstream_closed else self.demand(s.t) + f.extra_demand
         demand += RUPTURE_FLOW if f.downstream_rupture else 0.0
         path_open = s.esd_inlet_open and s.esd_outlet_open and not s.slam_shut_a_tripped
         path_open = path_open and not f.hand_valve_closed

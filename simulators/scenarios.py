@@ -20,6 +20,8 @@ class Faults:
     regulator_set_drop: float = 0.0
     """MPa the active regulator's pilot has drifted below its set point (failing closed)."""
     hand_valve_closed: bool = False
+    extra_demand: float = 0.0
+    """Nm³/h drawn on top of the city's usual demand."""
     """An isolation valve in the metering run, with no position switch, is shut."""
     gas_leak_detector: str | None = None
     silent_devices: set[str] = field(default_factory=set)
@@ -56,6 +58,8 @@ class Scenario:
             f.regulator_set_drop = min(0.3, 0.01 * (elapsed_s - 5) / 60)
         elif self.name == "hand-valve-closed" and elapsed_s >= 5:
             f.hand_valve_closed = True
+        elif self.name == "large-consumer" and elapsed_s >= 5:
+            f.extra_demand = 2500.0
         elif self.name == "gas-leak" and elapsed_s >= 5:
             f.gas_leak_detector = "GT-02"
         elif self.name == "instrument-fault" and elapsed_s >= 5:
@@ -98,6 +102,11 @@ SCENARIOS: dict[str, Scenario] = {
             "hand-valve-closed",
             "a hand valve in the metering run (no position switch) is shut 5 s in: no flow "
             "with every monitored valve open",
+        ),
+        Scenario(
+            "large-consumer",
+            "an industrial customer starts drawing 2,500 Nm³/h more 5 s in (demand far off the "
+            "same hour last week)",
         ),
         Scenario("gas-leak", "gas detector GT-02 rises to 30 %LEL, then past 50 %LEL"),
         Scenario(

@@ -7,6 +7,7 @@ import concurrent.futures
 import logging
 import shutil
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from station.refusals import RefusalLog
 from station.reports.archive import ReportArchive
 from station.reports.production import ProductionReports
 from station.reports.signoff import ReportSignoff
+from station.reports.weekly_flow import hour_ending_by
 from station.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,9 @@ class StationRuntime:
             )
         self._reporting: asyncio.Task[None] | None = None
         self._reports_due_ms = 0
+        self._weekly_due_ms = 0
+        self._weekly_done_ms = 0
+        """End of the last hour judged against the same hour last week."""
         """Station time the next report falls due: no look (no thread, no query) before."""
         self.drivers = DriverFactory(endpoints, clock)
         self.devices = [
@@ -192,6 +197,8 @@ class StationRuntime:
             idle = self._reporting is None or self._reporting.done()
             if self.reports is not None and idle and now >= self._reports_due_ms:
                 self._reporting = asyncio.create_task(self._reports_due(now), name="reports")
+            elif self.reports is not None and idle and now >= self._weekly_due_ms:
+                self._reporting = asyncio.create_task(self._weekly_flow_due(now), name="weekly")
             self._watch_devices(now)
             self._watch_history(now)
             if self.influx is not None:
@@ -281,6 +288,30 @@ class StationRuntime:
         except Exception:
             log.exception("report generation failed; it is tried again")
 
+    async def _weekly_flow_due(self, now_ms: int) -> None:
+        """The last hour the history file holds, against the same hour last week (read on a
+        worker thread); then nothing until the next hour has ended."""
+        reports = self.reports
+        assert reports is not None
+        until = datetime.fromtimestamp(min(now_ms, self.history.flushed_until_ms or 0) / 1000, UTC)
+        hour = hour_ending_by(reports.calendar.tz, until)
+        self._weekly_due_ms = max(hour.end_ms, self._weekly_done_ms) + 3_600_000
+        if hour.end_ms <= self._weekly_done_ms:
+            self._weekly_due_ms = now_ms + 1000  # the file does not hold the next hour yet
+            return
+        try:
+            judged = await asyncio.to_thread(reports.weekly_flows, hour)
+        except Exception:
+            log.exception("weekly flow comparison failed; it is tried again")
+            self._weekly_due_ms = now_ms + 60_000
+            return
+        for run, flow in judged:
+            assert run.weekly_deviation is not None
+            off = flow.off(run.weekly_deviation, run.cutoff)
+            if off is not None:
+                self.alarms.set_internal(f"FLOW-WEEK.{run.id}", off, now_ms, flow.describe())
+        self._weekly_done_ms = hour.end_ms
+
     def _escalated(self, alarm: str, now_ms: int) -> None:
         point, status = self.alarms.points[alarm], self.alarms.status[alarm]
         self.journal.record(
@@ -303,6 +334,11 @@ class StationRuntime:
             asyncio.create_task(dev.run(), name=f"poll-{dev.device.id}") for dev in self.devices
         ]
         self._tasks.append(asyncio.create_task(self._alarm_timers(), name="alarm-timers"))
+
+    async def reporting_done(self) -> None:
+        """Waits for the report or weekly-flow work under way (a stepped clock outruns it)."""
+        if self._reporting is not None:
+            await asyncio.gather(self._reporting, return_exceptions=True)
 
     async def stop(self) -> None:
         if self._reporting is not None:

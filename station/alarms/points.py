@@ -278,6 +278,23 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
         )
         for name, priority, zh, en in historian
     )
+    # an hour against the same hour last week, judged by the runtime from the hourly records
+    for run in station.reports.meter_runs:
+        if run.weekly_deviation is None or run.standard_flow not in tags:
+            continue
+        points.append(
+            AlarmPoint(
+                id=f"FLOW-WEEK.{run.id}",
+                kind="internal",
+                tag=run.standard_flow,
+                priority=run.weekly_priority,
+                rule="internal",
+                message=Message(
+                    zh=f"{run.id}标况流量偏离上周同时段（{{cause}}）",
+                    en=f"{run.id} standard flow off the same hour last week ({{cause}})",
+                ),
+            )
+        )
     ids = [p.id for p in points]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:

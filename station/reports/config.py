@@ -47,6 +47,10 @@ class MeterRunConfig(Strict):
     temperature: str
     cutoff: float = Field(default=0.0, ge=0)
     """Flow (Nm³/h) under which the run counts as not flowing."""
+    weekly_deviation: float | None = Field(default=None, gt=0, le=10)
+    """Alarm when an hour's standard flow is more than this share off the same hour last
+    week (0.4: ±40 %); none when not given."""
+    weekly_priority: int = Field(default=4, ge=1, le=4)
 
 
 class ReportsConfig(Strict):

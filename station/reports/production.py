@@ -16,8 +16,9 @@ from station.config.models import StationConfig
 from station.history.store import Aggregate, HistoryStore
 from station.reports.archive import ReportArchive, StoredReport, stored_form
 from station.reports.calendar import Period, StationCalendar
+from station.reports.config import MeterRunConfig
 from station.reports.daily import DailyReport, daily_report
-from station.reports.hourly import HourlyRecord, hourly_records, run_tags
+from station.reports.hourly import HourlyRecord, hourly_record, hourly_records, run_tags
 from station.reports.monthly import MonthlyReport, monthly_report
 from station.reports.schedule import (
     daily_trigger,
@@ -38,6 +39,7 @@ from station.reports.shift import (
     run_volume,
     shift_alarms,
 )
+from station.reports.weekly_flow import WeeklyFlow, same_hour_last_week, weekly_flow
 
 log = logging.getLogger(__name__)
 DAILY = "daily"
@@ -172,6 +174,19 @@ class ProductionReports:
             max_lel_tag=lel_tag,
             alarms=shift_alarms(events, period.start_ms, period.end_ms),
         )
+
+    def weekly_flows(self, hour: Period) -> list[tuple[MeterRunConfig, WeeklyFlow]]:
+        """Each run with a weekly bound: the hour's flow beside the same hour last week."""
+        out = []
+        for run in self.config.reports.meter_runs:
+            if run.weekly_deviation is None:
+                continue
+            records = []
+            for h in (hour, same_hour_last_week(self.calendar.tz, hour)):
+                minutes = self.history.minutes(run_tags(run), h.start_ms, h.end_ms)
+                records.append(hourly_record(run, h, minutes))
+            out.append((run, weekly_flow(*records)))
+        return out
 
     # -- keeping -------------------------------------------------------------------------
     def content(self, kind: str, period: str) -> tuple[str, str]:
