@@ -290,10 +290,8 @@ def _report(args: argparse.Namespace) -> int:
     from station.records import RecordsStore
     from station.reports.archive import ReportArchive
     from station.reports.calendar import PERIODS, StationCalendar
+    from station.reports.document import ReportDocument, render
     from station.reports.production import ProductionReports
-    from station.reports.render_html import render_report_html
-    from station.reports.render_pdf import render_report_pdf
-    from station.reports.render_xlsx import render_report_xlsx
 
     cfg = _load(args.config)
     if not cfg.reports.meter_runs:
@@ -314,33 +312,21 @@ def _report(args: argparse.Namespace) -> int:
         cfg, HistoryStore(data / "history.sqlite3"), AlarmJournal(records), ReportArchive(records)
     )
     stored = production.generate(args.kind, args.date, int(time.time() * 1000))
-    reports = json.loads(stored.content)
-    lang = args.lang or cfg.station.language.value
-    name = cfg.station.name.pick(lang)
+    doc = ReportDocument.of(stored, cfg, args.lang)
     if args.format == "json":
-        body = {"version": stored.version, "hash": stored.hash, "reports": reports}
+        body = {"version": stored.version, "hash": stored.hash, "reports": doc.reports}
         data_out = json.dumps(body, ensure_ascii=False, indent=1).encode()
-    elif args.format == "pdf":
-        data_out = render_report_pdf(
-            args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
-        )
-    elif args.format == "xlsx":
-        data_out = render_report_xlsx(
-            args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
-        )
     else:
-        data_out = render_report_html(
-            args.kind, reports, name, cfg.station.timezone, lang, stored.hash, stored.version
-        ).encode()
+        data_out = render(doc, args.format)
     out = (
         Path(args.out)
         if args.out
-        else data / "reports" / f"{cfg.station.id}-{args.kind}-{args.date}-{lang}.{args.format}"
+        else data / "reports" / cfg.station.id / doc.file_name(args.format)
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data_out)
-    volumes = [r["standard_volume"] for r in reports if "standard_volume" in r] or [
-        v["standard_volume"] for r in reports for v in r.get("runs", [])
+    volumes = [r["standard_volume"] for r in doc.reports if "standard_volume" in r] or [
+        v["standard_volume"] for r in doc.reports for v in r.get("runs", [])
     ]
     total = sum(volumes)
     print(f"{args.kind} report {args.date} (version {stored.version}): {total:,.1f} Nm³ → {out}")

@@ -29,8 +29,10 @@ from station.live_cache import LiveCache
 from station.login_throttle import LoginThrottle
 from station.records import RecordsStore
 from station.refusals import RefusalLog
-from station.reports.archive import ReportArchive
+from station.reports.archive import ReportArchive, StoredReport
+from station.reports.document import ReportDocument
 from station.reports.production import ProductionReports
+from station.reports.render_worker import RenderWorker
 from station.reports.signoff import ReportSignoff
 from station.reports.weekly_flow import hour_ending_by
 from station.users import UserStore
@@ -115,6 +117,8 @@ class StationRuntime:
             )
             self.alarms.listeners.append(self.notification.on_event)
         self.report_archive = ReportArchive(self.records)
+        self.report_folder = self.data_dir / "reports" / config.station.id
+        self.render_worker = RenderWorker()
         self.report_signoff = ReportSignoff(
             self.report_archive, self.audit, self.refusals, self.now_ms
         )
@@ -278,15 +282,29 @@ class StationRuntime:
         reports, delay = self.reports, self.config.reports.generate_after_s
         assert reports is not None
 
-        def make() -> int:
-            reports.catch_up(now_ms, delay, None, self.history.flushed_until_ms or 0)
+        def make() -> tuple[list[StoredReport], int]:
+            made = reports.catch_up(now_ms, delay, None, self.history.flushed_until_ms or 0)
             # a period the history file does not hold yet stays due: looked at next second
-            return reports.next_due_ms(delay)
+            return made, reports.next_due_ms(delay)
 
         try:
-            self._reports_due_ms = await asyncio.to_thread(make)
+            made, self._reports_due_ms = await asyncio.to_thread(make)
         except Exception:
             log.exception("report generation failed; it is tried again")
+            return
+        await self.file_reports(made)
+
+    async def file_reports(self, made: list[StoredReport]) -> None:
+        """Each report made, in the archive formats, into the archive folder (rendered by the
+        worker process). A file that fails is logged; the report itself is kept already, and
+        `station report` or the API renders it again at any time."""
+        formats = tuple(self.config.reports.archive_formats)
+        for stored in made if formats else []:
+            doc = ReportDocument.of(stored, self.config, None)
+            try:
+                await self.render_worker.files(doc, formats, self.report_folder)
+            except Exception:
+                log.exception("report %s %s: archive files not written", stored.kind, stored.period)
 
     async def _weekly_flow_due(self, now_ms: int) -> None:
         """The last hour the history file holds, against the same hour last week (read on a
@@ -352,6 +370,7 @@ class StationRuntime:
             await self.notification.stop()
         self.refusals.flush(self.now_ms() + 60_000)
         self.anchor_audit(self.now_ms())
+        self.render_worker.close()
         self.history.stop()
         if self.influx is not None:
             self.influx.stop()

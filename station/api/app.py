@@ -21,7 +21,6 @@ from station.api import (
 from station.api.bounded import BoundedWork
 from station.api.live_snapshot import LiveSnapshot
 from station.metrics import registry_for
-from station.reports.render_pdf import PdfWorker
 from station.runtime import StationRuntime
 
 STATIC = Path(__file__).parent / "static"
@@ -45,7 +44,6 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
         runtime.live, {t for t, (_, tag) in runtime.tags.items() if tag.is_discrete}, runtime.clock
     )
     app.state.live_snapshot = snapshot
-    app.state.pdf = PdfWorker()
     guards.install(app)
     registry = registry_for(runtime)
     pages = APIRouter(include_in_schema=False)

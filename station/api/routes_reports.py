@@ -6,7 +6,6 @@ thread (bounded with the other heavy queries), never on a loop."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -20,9 +19,7 @@ from station.api.schemas import Reason
 from station.api.timefmt import from_ms
 from station.reports.archive import StoredReport
 from station.reports.calendar import Period, StationCalendar
-from station.reports.render_html import render_report_html
-from station.reports.render_pdf import PdfWorker
-from station.reports.render_xlsx import render_report_xlsx
+from station.reports.document import ReportDocument
 from station.runtime import StationRuntime
 from station.users import Role, User
 
@@ -100,27 +97,22 @@ def _period(rt: StationRuntime, kind: str, text: str) -> Period:
         raise HTTPException(400, str(exc)) from None
 
 
-def _render(
-    rt: StationRuntime,
-    kind: str,
-    period: str,
-    version: int | None,
-    lang: str | None,
-    render: Callable[[str, list[dict[str, Any]], str, str, str, str, int], T],
-) -> tuple[StoredReport, T, str]:
-    """A stored version in a format, in the language asked for (else the station's)."""
-    r = _find(rt, kind, period, version)
-    language = lang or rt.config.station.language.value
-    out = render(
-        kind,
-        json.loads(r.content),
-        rt.config.station.name.pick(language),
-        rt.config.station.timezone,
-        language,
-        r.hash,
-        r.version,
+async def _rendered(
+    request: Request, kind: str, period: str, version: int | None, lang: str | None, fmt: str
+) -> tuple[ReportDocument, bytes]:
+    """A stored version in a format, in the language asked for (else the station's), rendered
+    in the worker process: charts and printing never hold up a poll."""
+    rt = runtime_of(request)
+    doc = ReportDocument.of(_find(rt, kind, period, version), rt.config, lang)
+    return doc, await rt.render_worker.render(doc, fmt)
+
+
+def _download(doc: ReportDocument, body: bytes, fmt: str, media_type: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{doc.file_name(fmt)}"'},
     )
-    return r, out, language
 
 
 def _find(rt: StationRuntime, kind: str, period: str, version: int | None) -> StoredReport:
@@ -211,14 +203,14 @@ def read_report(
     response_class=HTMLResponse,
     responses={404: {"description": "no such report"}},
 )
-def report_html(
+async def report_html(
     request: Request,
     kind: Kind,
     period: PeriodText,
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> HTMLResponse:
-    page = _render(runtime_of(request), kind, period, version, lang, render_report_html)[1]
+    page = (await _rendered(request, kind, period, version, lang, "html"))[1]
     return HTMLResponse(page)
 
 
@@ -233,19 +225,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         404: {"description": "no such report"},
     },
 )
-def report_xlsx(
+async def report_xlsx(
     request: Request,
     kind: Kind,
     period: PeriodText,
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
-    rt = runtime_of(request)
-    r, book, language = _render(rt, kind, period, version, lang, render_report_xlsx)
-    name = f"{rt.config.station.id}-{kind}-{period.replace(':', '')}-v{r.version}-{language}.xlsx"
-    return Response(
-        book, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    doc, book = await _rendered(request, kind, period, version, lang, "xlsx")
+    return _download(doc, book, "xlsx", XLSX)
 
 
 @router.get(
@@ -263,26 +251,8 @@ async def report_pdf(
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
-    """Printed in a worker process: a PDF never holds up a poll."""
-    rt = runtime_of(request)
-    r = _find(rt, kind, period, version)
-    language = lang or rt.config.station.language.value
-    worker: PdfWorker = request.app.state.pdf
-    pdf = await worker.render(
-        kind,
-        json.loads(r.content),
-        rt.config.station.name.pick(language),
-        rt.config.station.timezone,
-        language,
-        r.hash,
-        r.version,
-    )
-    name = f"{rt.config.station.id}-{kind}-{period.replace(':', '')}-v{r.version}-{language}.pdf"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    doc, pdf = await _rendered(request, kind, period, version, lang, "pdf")
+    return _download(doc, pdf, "pdf", "application/pdf")
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -73,6 +74,9 @@ class ReportsConfig(Strict):
     generate_after_s: float = Field(default=600, ge=0, le=86400)
     """A period's report is made this long after it ends, so late data (a replay, a restart)
     is in it."""
+    archive_formats: list[Literal["pdf", "xlsx", "html"]] = ["pdf", "xlsx"]
+    """Each report made on schedule is also written in these formats, in the station's
+    language, to DATA_DIR/reports/STATION/ (named by station, kind, period, version)."""
     volume_mismatch: float = Field(default=0.005, gt=0, le=1)
     """Counter volume and integrated flow may differ by this share before a report flags it."""
 

@@ -213,9 +213,9 @@ class ProductionReports:
         delay_s: float,
         first_ms: int | None = None,
         history_until_ms: int | None = None,
-    ) -> list[str]:
+    ) -> list[StoredReport]:
         """Generates every period of every kind due since its cursor, oldest first, moving the
-        cursor after each; returns the periods done. Without a cursor yet, a kind starts from
+        cursor after each; returns the reports made. Without a cursor yet, a kind starts from
         the period holding `first_ms` (when the station's data begins) or now.
         `history_until_ms`: how far the history file's rollups are complete; a period past it
         waits (the writer may be behind)."""
@@ -223,7 +223,7 @@ class ProductionReports:
         start = datetime.fromtimestamp((first_ms or now_ms) / 1000, tz=UTC)
         first_day = self.calendar.gas_day_of(start)
         delay = timedelta(seconds=delay_s)
-        done: list[str] = []
+        done: list[StoredReport] = []
         for kind in (SHIFT, DAILY, MONTHLY):
             cursor = self.archive.cursor(kind)
             if cursor is None:
@@ -244,7 +244,7 @@ class ProductionReports:
                 log.info(
                     "%s report %s: version %d, %s", kind, label, stored.version, stored.hash[:12]
                 )
-                done.append(f"{kind} {label}")
+                done.append(stored)
         return done
 
     def next_due_ms(self, delay_s: float) -> int:

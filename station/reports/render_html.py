@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from station.reports.document import ReportDocument
 
 TEMPLATES = Path(__file__).parent / "templates"
 WORDS = {
@@ -31,6 +32,9 @@ WORDS = {
         "max_lel": "可燃气体最高浓度", "time": "时间", "alarm": "报警", "value": "数值",
         "acked_by": "确认人", "comment": "处理情况", "no_alarms": "本班无报警",
         "operations": "运行操作及指令", "handed_over": "交班人", "taken_over": "接班人",
+        "chart_hourly": "逐时供气量（柱，数据不全者斜线）与加权平均压力（线）",
+        "chart_daily": "逐日供气量（柱，缺数者斜线）与日计划",
+        "chart_shift": "整点压力与标况流量",
     },
     "en": {
         "title": "Gate station daily production report", "station": "Station", "run": "Meter run",
@@ -54,6 +58,10 @@ WORDS = {
         "comment": "Action", "no_alarms": "No alarm in this shift",
         "operations": "Operations and instructions", "handed_over": "Handed over by",
         "taken_over": "Taken over by",
+        "chart_hourly": "Hourly supply (bars; hatched where data is incomplete) and "
+        "flow-weighted pressure (line)",
+        "chart_daily": "Daily supply (bars; hatched with data gaps) and the daily plan",
+        "chart_shift": "Pressures and standard flow at the hour marks",
     },
 }  # fmt: skip
 
@@ -68,30 +76,24 @@ def local_time(timezone: str, fmt: str = "%m-%d %H:%M") -> Callable[[int], str]:
     return local
 
 
-def render_report_html(
-    kind: str,
-    reports: list[dict[str, Any]],
-    station_name: str,
-    timezone: str,
-    lang: str,
-    digest: str,
-    version: int,
-) -> str:
+def render_report_html(doc: ReportDocument) -> str:
+    from station.reports.charts import charts_for  # matplotlib: loaded where reports render
+
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
     def num(value: float | None, places: int) -> str:
         return "—" if value is None else f"{value:,.{places}f}"
 
-    return env.get_template(f"{kind}.html").render(
-        reports=reports,
-        station=station_name,
-        day=(reports[0].get("gas_day") or reports[0].get("month") or reports[0].get("shift"))
-        if reports
-        else "",
-        lang=lang,
-        t=WORDS[lang],
-        local=local_time(timezone),
+    t = WORDS[doc.lang]
+    return env.get_template(f"{doc.kind}.html").render(
+        reports=doc.reports,
+        charts=charts_for(doc, t),
+        station=doc.station_name,
+        day=doc.title_period,
+        lang=doc.lang,
+        t=t,
+        local=local_time(doc.timezone),
         num=num,
-        digest=digest,
-        version=version,
+        digest=doc.digest,
+        version=doc.version,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from station.reports.document import ReportDocument
 from station.reports.render_html import WORDS, local_time
 
 VOLUME = "#,##0.0"
@@ -87,22 +88,15 @@ FORMATS = {
 }
 
 
-def render_report_xlsx(
-    kind: str,
-    reports: list[dict[str, Any]],
-    station_name: str,
-    timezone: str,
-    lang: str,
-    digest: str,
-    version: int,
-) -> bytes:
-    t = WORDS[lang]
+def render_report_xlsx(doc: ReportDocument) -> bytes:
+    kind, station_name, digest, version = doc.kind, doc.station_name, doc.digest, doc.version
+    t = WORDS[doc.lang]
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     bold = Font(bold=True)
 
-    local = local_time(timezone, "%Y-%m-%d %H:%M")
-    for r in reports:
+    local = local_time(doc.timezone, "%Y-%m-%d %H:%M")
+    for r in doc.reports:
         if kind == "shift":
             name, title, period = "shift", t["s_title"], r["shift"]
             head, rows = _shift_table(t, r, local)

@@ -5,7 +5,9 @@ over the due time, the missed report appears after the restart, exactly once."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import re
 import subprocess
 import sys
 import time
@@ -108,9 +110,28 @@ async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert page.returncode == 0, page.stderr
-    html = (tmp_path / "reports" / "demo-gate-daily-2025-11-25-zh.html").read_text()
+    folder = tmp_path / "reports" / "demo-gate"
+    html = (folder / "demo-gate-daily-2025-11-25-v1-zh.html").read_text()
     assert "门站生产日报" in html and f"{day['standard_volume']:,.1f}" in html
     assert html.count('<tr><td class="l">') >= 24 + 8 and reports[0].hash in html
+    # the hourly supply chart: one bar per hour, hatched where the hour lacks data (10 h of
+    # the day's 24 were partly or wholly unread: 08, 09 and 07 h), drawn from the table's numbers
+    (chart,) = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([^"]+)"', html)
+    svg = base64.b64decode(chart).decode()
+    assert svg.count('id="patch_') >= 24 and svg.count("url(#h") >= 3
+
+    # made on schedule, each report was also filed in the archive folder as PDF and XLSX,
+    # named by station, kind, period and version, in the station's language
+    assert sorted(p.name for p in folder.glob("*-v1-zh.*") if "html" not in p.name) == [
+        "demo-gate-daily-2025-11-25-v1-zh.pdf",
+        "demo-gate-daily-2025-11-25-v1-zh.xlsx",
+        "demo-gate-shift-2025-11-25T0800-v1-zh.pdf",
+        "demo-gate-shift-2025-11-25T0800-v1-zh.xlsx",
+        "demo-gate-shift-2025-11-25T2000-v1-zh.pdf",
+        "demo-gate-shift-2025-11-25T2000-v1-zh.xlsx",
+    ]
+    filed = openpyxl.load_workbook(folder / "demo-gate-daily-2025-11-25-v1-zh.xlsx")["meta"]
+    assert filed["B1"].value == reports[0].hash
 
     # the workbook holds the data model's numbers unrounded; only the cells' format rounds
     book_file = tmp_path / "d.xlsx"

@@ -1,0 +1,71 @@
+"""A stored report as it is to be rendered: its content and everything a format needs beside it
+(station name, time zone, language, hash, version), so every renderer, the CLI, the API and the
+render worker pass one value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from station.config.models import StationConfig
+from station.reports.archive import StoredReport
+
+FORMATS = ("html", "xlsx", "pdf")
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    kind: str
+    period: str
+    reports: list[dict[str, Any]]
+    """The data model as stored (one per meter run; one for a shift)."""
+    station_id: str
+    station_name: str
+    timezone: str
+    lang: str
+    digest: str
+    version: int
+
+    @classmethod
+    def of(cls, stored: StoredReport, config: StationConfig, lang: str | None) -> ReportDocument:
+        language = lang or config.station.language.value
+        return cls(
+            kind=stored.kind,
+            period=stored.period,
+            reports=json.loads(stored.content),
+            station_id=config.station.id,
+            station_name=config.station.name.pick(language),
+            timezone=config.station.timezone,
+            lang=language,
+            digest=stored.hash,
+            version=stored.version,
+        )
+
+    @property
+    def title_period(self) -> str:
+        r = self.reports[0] if self.reports else {}
+        return str(r.get("gas_day") or r.get("month") or r.get("shift") or self.period)
+
+    def file_name(self, fmt: str) -> str:
+        """Station, kind, period, version and language: unique in the archive folder."""
+        period = self.period.replace(":", "")
+        return f"{self.station_id}-{self.kind}-{period}-v{self.version}-{self.lang}.{fmt}"
+
+
+def render(doc: ReportDocument, fmt: str) -> bytes:
+    """The document in one format (imports each renderer where it runs: PDF and the charts
+    pull in WeasyPrint and matplotlib, which a worker process loads once)."""
+    if fmt == "html":
+        from station.reports.render_html import render_report_html
+
+        return render_report_html(doc).encode()
+    if fmt == "xlsx":
+        from station.reports.render_xlsx import render_report_xlsx
+
+        return render_report_xlsx(doc)
+    if fmt == "pdf":
+        from station.reports.render_pdf import render_report_pdf
+
+        return render_report_pdf(doc)
+    raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
