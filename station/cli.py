@@ -281,6 +281,18 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _progress_bar(done: int, total: int) -> None:
+    """On stderr, so the report's output stays clean: a bar that redraws on a terminal, one
+    line per step elsewhere (a log keeps every step)."""
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} gas days"
+    if sys.stderr.isatty():
+        print("\r" + bar, end="\n" if done == total else "", file=sys.stderr, flush=True)
+    else:
+        print(bar, file=sys.stderr, flush=True)
+
+
 def _report(args: argparse.Namespace) -> int:
     """A report for any period, from a data folder, with the service running or not."""
     import time
@@ -311,7 +323,7 @@ def _report(args: argparse.Namespace) -> int:
     production = ProductionReports(
         cfg, HistoryStore(data / "history.sqlite3"), AlarmJournal(records), ReportArchive(records)
     )
-    stored = production.generate(args.kind, args.date, int(time.time() * 1000))
+    stored = production.generate(args.kind, args.date, int(time.time() * 1000), _progress_bar)
     doc = ReportDocument.of(stored, cfg, args.lang)
     if args.format == "json":
         body = {"version": stored.version, "hash": stored.hash, "reports": doc.reports}

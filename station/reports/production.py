@@ -7,6 +7,7 @@ Runs off the core's loop (a worker thread); it only reads history and writes rec
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,8 @@ from station.reports.shift import (
 from station.reports.weekly_flow import WeeklyFlow, same_hour_last_week, weekly_flow
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+"""Called with (gas days done, gas days in all) while a month is built."""
 DAILY = "daily"
 MONTHLY = "monthly"
 SHIFT = "shift"
@@ -112,14 +115,18 @@ class ProductionReports:
             )
         return out
 
-    def monthly(self, year: int, month: int) -> list[MonthlyReport]:
+    def monthly(
+        self, year: int, month: int, progress: Progress | None = None
+    ) -> list[MonthlyReport]:
         """One report per meter run: every gas day of the month, built as the daily ones."""
         period = self.calendar.gas_month(year, month)
         label = period.label
-        days = [
-            self.daily(d)
-            for d in (self.calendar.gas_day_of(p.start) for p in self.calendar.gas_days(period))
-        ]
+        gas_days = [self.calendar.gas_day_of(p.start) for p in self.calendar.gas_days(period)]
+        days = []
+        for i, d in enumerate(gas_days):
+            days.append(self.daily(d))
+            if progress is not None:
+                progress(i + 1, len(gas_days))
         before = self.calendar.gas_month(year - (month == 1), 12 if month == 1 else month - 1)
         events = self.journal.events(period.start_ms, period.end_ms, limit=1_000_000)
         kpi = alarm_kpi(events, period.start_ms, period.end_ms, {}, period.end_ms)
@@ -189,7 +196,7 @@ class ProductionReports:
         return out
 
     # -- keeping -------------------------------------------------------------------------
-    def content(self, kind: str, period: str) -> tuple[str, str]:
+    def content(self, kind: str, period: str, progress: Progress | None = None) -> tuple[str, str]:
         """(content, hash) of a period as the data is now: `2025-11-25T08:00` (a shift),
         `2025-11-25` (a gas day) or `2025-11` (a gas month); one report per meter run (one
         for the shift)."""
@@ -200,11 +207,13 @@ class ProductionReports:
             reports = self.daily(date.fromisoformat(period))
         else:
             year, month = (int(x) for x in period.split("-"))
-            reports = self.monthly(year, month)
+            reports = self.monthly(year, month, progress)
         return stored_form(reports)
 
-    def generate(self, kind: str, period: str, now_ms: int) -> StoredReport:
-        content, digest = self.content(kind, period)
+    def generate(
+        self, kind: str, period: str, now_ms: int, progress: Progress | None = None
+    ) -> StoredReport:
+        content, digest = self.content(kind, period, progress)
         return self.archive.keep(kind, period, content, digest, now_ms)
 
     def catch_up(

@@ -54,6 +54,10 @@ async def test_the_month_report_follows_the_last_gas_day(tmp_path: Path) -> None
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "version 1" in made.stdout
+    # a month is 30 gas days of work: the progress is shown on stderr, one step per day
+    steps = [line for line in made.stderr.splitlines() if "gas days" in line]
+    assert len(steps) == 30 and steps[0].endswith("] 1/30 gas days")
+    assert steps[-1] == f"[{'#' * 30}] 30/30 gas days"
     html = out.read_text()
     assert "门站生产月报" in html and reports["monthly", "2025-11"].hash in html
     wrong = subprocess.run(
