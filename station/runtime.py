@@ -125,7 +125,7 @@ class StationRuntime:
         self.reports: ProductionReports | None = None
         if config.reports.meter_runs:
             self.reports = ProductionReports(
-                config, self.history_store, self.journal, self.report_archive
+                config, self.history_store, self.journal, self.report_archive, self.now_ms
             )
         self._reporting: asyncio.Task[None] | None = None
         self._reports_due_ms = 0

@@ -79,10 +79,13 @@ class RollupAccumulator:
         deltas: npt.NDArray[np.float64],
         resets: npt.NDArray[np.int64],
     ) -> None:
-        """Counter increments of one instant, in the bucket of the reading that ends them."""
+        """Counter increments of one instant. An increment is the quantity of the interval
+        that the reading ends, (previous reading, ts]: it goes to the bucket holding the
+        instant just before ts, so a reading exactly on a boundary (a flow computer's
+        snapshot at 11:00:00, a poll on the hour) closes the hour before it."""
         if len(tag_ids) == 0:
             return
-        b = self._bucket(tag_ids, ts_ms)
+        b = self._bucket(tag_ids, ts_ms - 1)
         b.delta[tag_ids] += deltas
         b.resets[tag_ids] += resets
 
@@ -100,7 +103,7 @@ class RollupAccumulator:
     def drain(self) -> list[RollupRow]:
         rows: list[RollupRow] = []
         for start, b in sorted(self._buckets.items()):
-            (ids,) = np.nonzero(b.count)
+            (ids,) = np.nonzero((b.count > 0) | (b.delta != 0) | (b.resets > 0))
             rows.extend(
                 zip(
                     ids.tolist(),

@@ -7,6 +7,7 @@ so reports read a month of hourly rows instead of scanning raw samples.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
@@ -183,8 +184,10 @@ class HistoryStore:
         """Recompute every rollup bucket from `since_ms` on from the raw rows, which are
         complete: after a kill, the buckets then hold exactly what raw holds. Minutes come from
         raw rows (a few minutes' worth), hours from their minutes."""
-        m0 = since_ms - since_ms % ROLLUPS["rollup_1m"]
-        h0 = since_ms - since_ms % ROLLUPS["rollup_1h"]
+        # the bucket holding the instant before `since_ms`: a counter reading at since_ms
+        # exactly ends an interval that belongs to it
+        m0 = (since_ms - 1) - (since_ms - 1) % ROLLUPS["rollup_1m"]
+        h0 = m0 - m0 % ROLLUPS["rollup_1h"]
         conn.execute("DELETE FROM rollup_1m WHERE ts >= ?", (m0,))
         conn.execute(
             """INSERT INTO rollup_1m
@@ -222,7 +225,7 @@ class HistoryStore:
     ) -> None:
         tracker = CounterTracker()
         before = conn.execute(
-            "SELECT value FROM samples WHERE tag = ? AND quality = 0 AND ts < ? "
+            "SELECT value FROM samples WHERE tag = ? AND quality = 0 AND ts <= ? "
             "ORDER BY ts DESC LIMIT 1",
             (tag_id, m0),
         ).fetchone()
@@ -230,16 +233,17 @@ class HistoryStore:
         ids = np.array([tag_id], dtype=np.intp)
         per_minute: dict[int, tuple[float, int]] = {}
         for ts, value in conn.execute(
-            "SELECT ts, value FROM samples WHERE tag = ? AND quality = 0 AND ts >= ? ORDER BY ts",
+            "SELECT ts, value FROM samples WHERE tag = ? AND quality = 0 AND ts > ? ORDER BY ts",
             (tag_id, m0),
         ):
             inc = tracker.update(ids, np.array([value], dtype=np.float64))
-            b = ts - ts % 60_000
+            b = (ts - 1) - (ts - 1) % 60_000  # the interval the reading ends (as the writer)
             delta, resets = per_minute.get(b, (0.0, 0))
             per_minute[b] = (delta + float(inc.deltas[0]), resets + int(inc.resets[0]))
         conn.executemany(
-            "UPDATE rollup_1m SET delta = ?, resets = ? WHERE tag = ? AND ts = ?",
-            [(d, r, tag_id, b) for b, (d, r) in per_minute.items()],
+            """INSERT INTO rollup_1m VALUES (?, ?, ?, ?, 0, 0, NULL, -1, ?, ?)
+            ON CONFLICT(tag, ts) DO UPDATE SET delta = excluded.delta, resets = excluded.resets""",
+            [(tag_id, b, math.inf, -math.inf, d, r) for b, (d, r) in per_minute.items()],
         )
 
     @staticmethod
@@ -364,7 +368,9 @@ def _aggregate_sql(step_s: int, aggregate: Aggregate) -> str:
             Aggregate.COUNT: "count(value)",
         }[aggregate]
         return f"SELECT {bucket} AS b, {expr} {good} GROUP BY b ORDER BY b LIMIT :limit"
-    rows = f"FROM {source} {where}"
+    # a bucket may hold only a counter increment that a reading on its end boundary closed
+    # (count 0): it has no values to aggregate
+    rows = f"FROM {source} {where}" + ("" if aggregate in COUNTER_AGGREGATES else " AND count > 0")
     if aggregate is Aggregate.LAST:
         return (
             f"SELECT b, last FROM (SELECT {bucket} AS b, max(last_ts), last {rows} "

@@ -7,6 +7,7 @@ Runs off the core's loop (a worker thread); it only reads history and writes rec
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,7 +20,8 @@ from station.reports.archive import ReportArchive, StoredReport, stored_form
 from station.reports.calendar import Period, StationCalendar
 from station.reports.config import MeterRunConfig
 from station.reports.daily import DailyReport, daily_report
-from station.reports.hourly import HourlyRecord, hourly_record, hourly_records, run_tags
+from station.reports.hourly import HourlyRecord, hourly_records, run_tags
+from station.reports.hourly_ledger import HourlyLedger
 from station.reports.monthly import MonthlyReport, monthly_report
 from station.reports.schedule import (
     daily_trigger,
@@ -58,12 +60,26 @@ class ProductionReports:
         history: HistoryStore,
         journal: AlarmJournal,
         archive: ReportArchive,
+        now_ms: Callable[[], int] | None = None,
     ) -> None:
+        """`now_ms`: the station's clock; the hours that ended by then are kept, versioned, in
+        the ledger of hourly records each time a report computes them."""
         self.config = config
         self.history = history
         self.journal = journal
         self.archive = archive
+        self.ledger = HourlyLedger(archive.store)
+        self.now_ms = now_ms or (lambda: int(time.time() * 1000))
         self.calendar = StationCalendar(config.station.timezone, config.reports)
+
+    def records(self, run: MeterRunConfig, period: Period) -> list[HourlyRecord]:
+        """The hourly records of a run over a period, held against the ledger: an hour whose
+        figures changed since they were last kept (late data) gets a new version."""
+        minutes = self.history.minutes(run_tags(run), period.start_ms, period.end_ms)
+        records = hourly_records(run, self.calendar.hours(period), minutes)
+        now = self.now_ms()
+        self.ledger.keep(records, now, now)
+        return records
 
     # -- building ------------------------------------------------------------------------
     def _counted(self, tag: str, start: datetime, end: datetime) -> float:
@@ -98,8 +114,7 @@ class ProductionReports:
         year_start = self.calendar.gas_day(date(day.year, 1, 1)).start
         out = []
         for run in self.config.reports.meter_runs:
-            minutes = self.history.minutes(run_tags(run), period.start_ms, period.end_ms)
-            records = hourly_records(run, hours, minutes)
+            records = self.records(run, period)
             out.append(
                 daily_report(
                     self.config.station.id,
@@ -149,12 +164,10 @@ class ProductionReports:
         marks = list(range(period.start_ms, period.end_ms + 1, HOUR_MS))
         tags = list(dict.fromkeys([*cfg.shift_readings, *cfg.gas_detectors]))
         minutes = self.history.minutes(tags, period.start_ms - 60_000, period.end_ms)
-        hours = self.calendar.hours(period)
         runs: list[RunVolume] = []
         first_records: list[HourlyRecord] = []
         for run in cfg.meter_runs:
-            run_minutes = self.history.minutes(run_tags(run), period.start_ms, period.end_ms)
-            records = hourly_records(run, hours, run_minutes)
+            records = self.records(run, period)
             runs.append(run_volume(run.id, records))
             first_records = first_records or records
         p_max, p_min, p_mean = pressure_figures(first_records)
@@ -188,11 +201,9 @@ class ProductionReports:
         for run in self.config.reports.meter_runs:
             if run.weekly_deviation is None:
                 continue
-            records = []
-            for h in (hour, same_hour_last_week(self.calendar.tz, hour)):
-                minutes = self.history.minutes(run_tags(run), h.start_ms, h.end_ms)
-                records.append(hourly_record(run, h, minutes))
-            out.append((run, weekly_flow(*records)))
+            (now,) = self.records(run, hour)
+            (before,) = self.records(run, same_hour_last_week(self.calendar.tz, hour))
+            out.append((run, weekly_flow(now, before)))
         return out
 
     # -- keeping -------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""The hourly quantity records as kept: every closed hour of every meter run, with versions.
+
+Reports compute their hours from the rollups each time; each hour so computed is held against
+the ledger. The first computation of a closed hour is version 1; when late data (a spool
+replay, a device's buffered values after a restart) changes it, the new figures become a new
+version that names what changed, and the old version stays: a record is never changed silently,
+so a signed report's hours can always be shown as they were when it was signed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from station.records import RecordsStore
+from station.reports.hourly import HourlyRecord
+
+MIGRATIONS = (
+    """
+CREATE TABLE IF NOT EXISTS hourly_records (
+    run TEXT NOT NULL, start_ms INTEGER NOT NULL, version INTEGER NOT NULL,
+    computed_ms INTEGER NOT NULL, content TEXT NOT NULL, hash TEXT NOT NULL,
+    changed TEXT, PRIMARY KEY (run, start_ms, version));
+CREATE TRIGGER IF NOT EXISTS hourly_records_stay BEFORE UPDATE ON hourly_records
+    BEGIN SELECT RAISE(ABORT, 'an hourly record does not change: it gets a new version'); END;
+CREATE TRIGGER IF NOT EXISTS hourly_records_kept BEFORE DELETE ON hourly_records
+    BEGIN SELECT RAISE(ABORT, 'hourly records are kept'); END;
+""",
+)
+VOLUMES = ("standard_volume", "working_volume", "integrated_volume", "coverage", "meter_resets")
+
+
+def _canonical(record: HourlyRecord) -> tuple[str, str]:
+    body = asdict(record)
+    content = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return content, hashlib.sha256(content.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeptRecord:
+    run: str
+    start_ms: int
+    version: int
+    computed_ms: int
+    content: str
+    hash: str
+    changed: str | None
+    """What differs from the version before (the quantities a report shows), or None."""
+
+    @property
+    def record(self) -> dict[str, object]:
+        out: dict[str, object] = json.loads(self.content)
+        return out
+
+
+def _changes(old: dict[str, object], new: dict[str, object]) -> str:
+    moved = [f"{k} {old.get(k)} → {new.get(k)}" for k in VOLUMES if old.get(k) != new.get(k)]
+    return "; ".join(moved) or "other figures changed (extremes, means, gaps)"
+
+
+class HourlyLedger:
+    def __init__(self, store: RecordsStore) -> None:
+        self.store = store
+        store.ensure_schema("hourly_records", MIGRATIONS)
+
+    def keep(self, records: Iterable[HourlyRecord], closed_by_ms: int, now_ms: int) -> int:
+        """Holds each record of an hour that ended by `closed_by_ms` against its latest version;
+        returns how many new versions were written (first ones included)."""
+        written = 0
+        with self.store.tx() as conn:
+            for record in records:
+                if record.end_ms > closed_by_ms:
+                    continue  # an hour still open is no record yet
+                content, digest = _canonical(record)
+                last = conn.execute(
+                    "SELECT version, content, hash FROM hourly_records WHERE run=? AND start_ms=? "
+                    "ORDER BY version DESC LIMIT 1",
+                    (record.run, record.start_ms),
+                ).fetchone()
+                if last is not None and last[2] == digest:
+                    continue
+                version = 1 if last is None else int(last[0]) + 1
+                changed = None if last is None else _changes(json.loads(last[1]), asdict(record))
+                conn.execute(
+                    "INSERT INTO hourly_records VALUES (?,?,?,?,?,?,?)",
+                    (record.run, record.start_ms, version, now_ms, content, digest, changed),
+                )
+                written += 1
+        return written
+
+    def versions(self, run: str, start_ms: int) -> list[KeptRecord]:
+        with self.store.tx() as conn:
+            rows = conn.execute(
+                "SELECT * FROM hourly_records WHERE run=? AND start_ms=? ORDER BY version",
+                (run, start_ms),
+            ).fetchall()
+        return [KeptRecord(*r) for r in rows]
+
+    def latest(self, run: str, start_ms: int, end_ms: int) -> list[KeptRecord]:
+        """The latest version of each hour of a run that starts in [start_ms, end_ms)."""
+        with self.store.tx() as conn:
+            rows = conn.execute(
+                "SELECT h.* FROM hourly_records h JOIN (SELECT run, start_ms, max(version) v "
+                "FROM hourly_records WHERE run=? AND start_ms>=? AND start_ms<? "
+                "GROUP BY run, start_ms) m ON h.run=m.run AND h.start_ms=m.start_ms "
+                "AND h.version=m.v ORDER BY h.start_ms",
+                (run, start_ms, end_ms),
+            ).fetchall()
+        return [KeptRecord(*r) for r in rows]

@@ -1,0 +1,93 @@
+"""Hourly records are kept and versioned: late data (a flow computer's buffered half hour,
+written after the hour was first computed) makes version 2 beside version 1, never an edit.
+The real history writer and SQLite files, the example station's meter run."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from station.alarms.journal import AlarmJournal
+from station.config.loader import default_config_path, load_config
+from station.history import HistoryStore, HistoryWriter
+from station.records import RecordsStore
+from station.reports.archive import ReportArchive
+from station.reports.calendar import HOUR, Period
+from station.reports.production import ProductionReports
+from station.runtime import counter_rollovers
+from station.samples import SampleBatch
+
+pytestmark = pytest.mark.integration
+START_S = 1_764_036_000  # 2025-11-25 10:00 Asia/Shanghai
+TAGS = ("FQ-301S", "FQ-301", "FT-301S", "PT-301", "TT-301")
+
+
+def write(writer: HistoryWriter, start_s: int, end_s: int) -> float:
+    """Samples of the meter run each second: 3,600 Nm³/h, so 1 Nm³ a second; returns the
+    standard totaliser's last reading."""
+    total = 0.0
+    for t in range(start_s, end_s):
+        total = 5_000_000.0 + (t - START_S)
+        values = np.array([total, total / 4.5, 3600.0, 0.35, 12.0])
+        writer.accept(SampleBatch("FC-301", t * 1000, TAGS, values, np.zeros(5, np.uint8)))
+    assert writer.wait_idle(60)
+    return total
+
+
+def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> None:
+    cfg = load_config(default_config_path())
+    run = cfg.reports.meter_runs[0]
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    writer = HistoryWriter(store, cfg.history, counter_rollovers(cfg), commit_interval_s=0.05)
+    writer.start()
+    records = RecordsStore(tmp_path / "records.sqlite3")
+    now = [(START_S + 3600 + 300) * 1000]  # 11:05: the hour 10:00–11:00 has ended
+    reports = ProductionReports(
+        cfg, store, AlarmJournal(records), ReportArchive(records), lambda: now[0]
+    )
+    start = datetime.fromtimestamp(START_S, tz=UTC)
+    hour = Period("hour", "10:00", start, start + HOUR)
+    try:
+        write(writer, START_S, START_S + 1800)  # 10:00–10:30 arrive; the rest is buffered
+        writer.stop()  # the writer flushes its rollups
+        (first,) = reports.records(run, hour)
+        assert first.coverage == pytest.approx(0.5) and len(first.gaps) == 1
+        (v1,) = reports.ledger.versions(run.id, hour.start_ms)
+        assert v1.version == 1 and v1.changed is None
+        assert v1.record["standard_volume"] == first.standard_volume
+
+        # computing it again with the same data keeps what is there
+        reports.records(run, hour)
+        assert len(reports.ledger.versions(run.id, hour.start_ms)) == 1
+
+        writer = HistoryWriter(store, cfg.history, counter_rollovers(cfg), commit_interval_s=0.05)
+        writer.start()
+        write(writer, START_S + 1800, START_S + 3600)  # the buffered half hour, late
+        writer.stop()
+        now[0] += 600_000
+        (second,) = reports.records(run, hour)
+        assert second.coverage == 1.0 and second.gaps == ()
+        assert second.standard_volume == pytest.approx(3599.0)  # 1 Nm³ a second, 10:00:00–10:59:59
+        kept = reports.ledger.versions(run.id, hour.start_ms)
+        assert [k.version for k in kept] == [1, 2]
+        assert kept[0].content == v1.content  # version 1 as it was
+        assert kept[1].record["standard_volume"] == second.standard_volume
+        assert kept[1].changed is not None and kept[1].changed.startswith("standard_volume ")
+        assert reports.ledger.latest(run.id, hour.start_ms, hour.end_ms) == [kept[1]]
+
+        # an hour not yet over is no record
+        open_hour = Period("hour", "11:00", start + HOUR, start + 2 * HOUR)
+        now[0] = (START_S + 3600 + 1800) * 1000
+        reports.records(run, open_hour)
+        assert reports.ledger.versions(run.id, open_hour.start_ms) == []
+    finally:
+        writer.stop()
+    with (
+        sqlite3.connect(tmp_path / "records.sqlite3") as conn,
+        pytest.raises(sqlite3.IntegrityError, match="new version"),
+    ):
+        conn.execute("UPDATE hourly_records SET content='{}' WHERE version=1")
