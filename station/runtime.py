@@ -128,6 +128,7 @@ class StationRuntime:
                 config, self.history_store, self.journal, self.report_archive, self.now_ms
             )
         self._reporting: asyncio.Task[None] | None = None
+        self._filing: asyncio.Task[None] | None = None
         self._reports_due_ms = 0
         self._weekly_due_ms = 0
         self._weekly_done_ms = 0
@@ -292,6 +293,15 @@ class StationRuntime:
         except Exception:
             log.exception("report generation failed; it is tried again")
             return
+        if made and self.config.reports.archive_formats:
+            # filed one batch after another, beside the next generation and the weekly check
+            self._filing = asyncio.create_task(self._file_after(self._filing, made), name="file")
+
+    async def _file_after(
+        self, before: asyncio.Task[None] | None, made: list[StoredReport]
+    ) -> None:
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)
         await self.file_reports(made)
 
     async def file_reports(self, made: list[StoredReport]) -> None:
@@ -354,13 +364,14 @@ class StationRuntime:
         self._tasks.append(asyncio.create_task(self._alarm_timers(), name="alarm-timers"))
 
     async def reporting_done(self) -> None:
-        """Waits for the report or weekly-flow work under way (a stepped clock outruns it)."""
-        if self._reporting is not None:
-            await asyncio.gather(self._reporting, return_exceptions=True)
+        """Waits for the report, filing or weekly-flow work under way (a stepped clock outruns
+        it)."""
+        for task in (self._reporting, self._filing):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
 
     async def stop(self) -> None:
-        if self._reporting is not None:
-            await asyncio.gather(self._reporting, return_exceptions=True)
+        await self.reporting_done()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
