@@ -7,6 +7,7 @@ slam-shut was really shut, and the alarm figures against the journal."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from pathlib import Path
@@ -97,8 +98,8 @@ async def test_a_week_of_reports_matches_the_simulators_truth(tmp_path: Path) ->
     # every hour of the week: the counter volume within 0.1 % of what was metered
     hours = [row for d in days for row in d["rows"]]
     assert len(hours) == 168
-    std = [b[0] - a[0] for a, b in zip(truth, truth[1:], strict=False)]
-    work = [b[1] - a[1] for a, b in zip(truth, truth[1:], strict=False)]
+    std = [b[0] - a[0] for a, b in itertools.pairwise(truth)]
+    work = [b[1] - a[1] for a, b in itertools.pairwise(truth)]
     wrong = [
         (d["label"], i, d["standard_volume"], std[i])
         for i, d in enumerate(hours)
