@@ -18,7 +18,7 @@ from station.alarms.journal import AlarmJournal
 from station.alarms.notify import AlarmNotification, WebhookNotifier
 from station.alarms.points import build_points
 from station.audit import AuditTrail
-from station.clock import Clock
+from station.clock import Clock, WallClock
 from station.config.models import DeviceConfig, ModbusTag, StationConfig, TagConfig
 from station.device_drivers import DriverFactory
 from station.fanout import SampleBus
@@ -33,11 +33,13 @@ from station.reports.archive import ReportArchive, StoredReport
 from station.reports.document import ReportDocument
 from station.reports.production import ProductionReports
 from station.reports.render_worker import RenderWorker
+from station.reports.scheduled import ReportScheduler
 from station.reports.signoff import ReportSignoff
 from station.reports.weekly_flow import hour_ending_by
 from station.users import UserStore
 
 log = logging.getLogger(__name__)
+NEVER = 2**62
 T = TypeVar("T")
 
 
@@ -129,6 +131,8 @@ class StationRuntime:
             )
         self._reporting: asyncio.Task[None] | None = None
         self._filing: asyncio.Task[None] | None = None
+        self.report_scheduler: ReportScheduler | None = None
+        """apscheduler, on the wall clock only (it cannot follow another clock)."""
         self._reports_due_ms = 0
         self._weekly_due_ms = 0
         self._weekly_done_ms = 0
@@ -289,10 +293,14 @@ class StationRuntime:
             return made, reports.next_due_ms(delay)
 
         try:
-            made, self._reports_due_ms = await asyncio.to_thread(make)
+            made, due = await asyncio.to_thread(make)
         except Exception:
-            log.exception("report generation failed; it is tried again")
+            log.exception("report generation failed; it is tried again in a minute")
+            self._reports_due_ms = now_ms + 60_000
             return
+        if self.report_scheduler is not None and due > now_ms:
+            due = NEVER  # in production apscheduler's firing says when to look next
+        self._reports_due_ms = due
         if made and self.config.reports.archive_formats:
             # filed one batch after another, beside the next generation and the weekly check
             self._filing = asyncio.create_task(self._file_after(self._filing, made), name="file")
@@ -351,8 +359,22 @@ class StationRuntime:
             comment="unacknowledged: sent to the station master",
         )
 
+    @property
+    def reports_due_ms(self) -> int:
+        return self._reports_due_ms
+
+    def _report_fired(self, kind: str) -> None:
+        """apscheduler's firing at a period's end: look once the delay for late data is over."""
+        due = self.now_ms() + int(self.config.reports.generate_after_s * 1000)
+        self._reports_due_ms = min(self._reports_due_ms, due)
+
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        if self.reports is not None and isinstance(self.clock, WallClock):
+            self.report_scheduler = ReportScheduler(
+                self.reports.calendar, self.loop, self._report_fired
+            )
+            self.report_scheduler.start()
         self.history.start()
         if self.influx is not None:
             self.influx.start()
@@ -371,6 +393,8 @@ class StationRuntime:
                 await asyncio.gather(task, return_exceptions=True)
 
     async def stop(self) -> None:
+        if self.report_scheduler is not None:
+            self.report_scheduler.stop()
         await self.reporting_done()
         for task in self._tasks:
             task.cancel()

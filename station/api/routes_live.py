@@ -15,6 +15,7 @@ from station.api.schemas import (
     HealthOut,
     HistoryHealth,
     LiveResponse,
+    ReportsHealth,
     StationOut,
     TagOut,
     TagSource,
@@ -22,7 +23,7 @@ from station.api.schemas import (
 from station.api.timefmt import from_ms
 from station.clock import utc_datetime
 from station.config.models import ModbusTag
-from station.runtime import StationRuntime
+from station.runtime import NEVER, StationRuntime
 
 router = guarded_router()
 
@@ -86,7 +87,17 @@ def healthz(request: Request) -> HealthOut:
         last_error=rt.history.stats.last_error,
     )
     ok = all(d.delivering for d in devices) and history.last_error is None and not history.behind
+    reports = None
+    if rt.reports is not None:
+        sched = rt.report_scheduler
+        due = rt.reports_due_ms
+        reports = ReportsHealth(
+            scheduler="apscheduler" if sched is not None else "station clock",
+            fired=sched.fired_count if sched is not None else 0,
+            next_due=from_ms(due) if due < NEVER else None,
+        )
     return HealthOut(
+        reports=reports,
         status="ok" if ok else "degraded",
         now=utc_datetime(rt.clock),
         devices=devices,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -137,6 +137,15 @@ class HistoryHealth(BaseModel):
     last_error: str | None
 
 
+class ReportsHealth(BaseModel):
+    scheduler: Literal["apscheduler", "station clock"]
+    """Who fires the report triggers: apscheduler on the wall clock, else the station's clock."""
+    fired: int
+    """apscheduler firings since start."""
+    next_due: datetime | None
+    """When the service next looks for due reports (None: at apscheduler's next firing)."""
+
+
 class HealthOut(BaseModel):
     status: str
     """ok when every device delivers and history writes; degraded otherwise."""
@@ -146,6 +155,8 @@ class HealthOut(BaseModel):
     stage_cpu_s: dict[str, float]
     """CPU seconds per stage since start: each fan-out consumer inline on the poll loop
     (live, history hand-over, alarms, influx) and the history writer thread."""
+    reports: ReportsHealth | None = None
+    """None without meter runs (no reports to make)."""
 
 
 class LoginOut(BaseModel):

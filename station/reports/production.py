@@ -24,13 +24,11 @@ from station.reports.hourly import HourlyRecord, hourly_records, run_tags
 from station.reports.hourly_ledger import HourlyLedger
 from station.reports.monthly import MonthlyReport, monthly_report
 from station.reports.schedule import (
-    daily_trigger,
     due_gas_days,
     due_gas_months,
     due_shifts,
-    monthly_trigger,
     next_end,
-    shift_trigger,
+    report_triggers,
 )
 from station.reports.shift import (
     Reading,
@@ -270,13 +268,8 @@ class ProductionReports:
     def next_due_ms(self, delay_s: float) -> int:
         """When the next period of any kind falls due (its end plus the delay), from the
         cursors: until then there is nothing to look for."""
-        triggers = {
-            SHIFT: shift_trigger(self.calendar),
-            DAILY: daily_trigger(self.calendar),
-            MONTHLY: monthly_trigger(self.calendar),
-        }
         due = []
-        for kind, trigger in triggers.items():
+        for kind, trigger in report_triggers(self.calendar).items():
             cursor = self.archive.cursor(kind)
             if cursor is None:
                 return 0  # not started yet: look now

@@ -120,7 +120,8 @@ def render_report_xlsx(doc: ReportDocument) -> bytes:
             cell.font = bold
         for row in rows:
             sheet.append(row)
-            for cell, fmt in zip(sheet[sheet.max_row], formats, strict=True):
+            # the sheet's rows are as wide as its widest (the heading lines): format this one
+            for cell, fmt in zip(sheet[sheet.max_row][: len(row)], formats, strict=True):
                 if fmt is not None:
                     cell.number_format = fmt
         totals = (

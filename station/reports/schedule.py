@@ -50,6 +50,15 @@ def monthly_trigger(calendar: StationCalendar) -> CronTrigger:
     return CronTrigger(day=1, hour=calendar.contract.hour, minute=0, timezone=calendar.tz)
 
 
+def report_triggers(calendar: StationCalendar) -> dict[str, CronTrigger | OrTrigger]:
+    """The one definition of when each report kind falls due."""
+    return {
+        "shift": shift_trigger(calendar),
+        "daily": daily_trigger(calendar),
+        "monthly": monthly_trigger(calendar),
+    }
+
+
 def next_end(trigger: CronTrigger | OrTrigger, done_until: datetime) -> datetime | None:
     """The end of the first period after `done_until`."""
     end: datetime | None = trigger.get_next_fire_time(None, done_until + TICK)

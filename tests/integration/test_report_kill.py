@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from tests.conftest import config_with_free_ports, free_port
@@ -29,17 +30,21 @@ def shift_reports(data: Path) -> list[tuple[str, int]]:
 
 
 def test_a_shift_that_ends_while_killed_is_reported_once_after_restart(tmp_path: Path) -> None:
-    # shifts change at the next whole minute 30–90 s from now, and 12 hours later
-    end = (datetime.now(SHANGHAI) + timedelta(seconds=90)).replace(second=0, microsecond=0)
-    other = end + timedelta(hours=12)
+    """Shifts change at B (the next whole minute 30–90 s from now), at C = B + 1 min and at
+    B + 12 h. The shift ending at B is made while the service runs, fired by apscheduler; the
+    service is killed just before C and started again just after: the shift B–C is made
+    after the restart, once."""
+    b = (datetime.now(SHANGHAI) + timedelta(seconds=90)).replace(second=0, microsecond=0)
+    c, d = b + timedelta(minutes=1), b + timedelta(hours=12)
     cfg, _ = config_with_free_ports(
         tmp_path,
         **{
             '{name_zh: 白班, name_en: Day shift, start: "08:00"}': (
-                f'{{name_zh: 白班, name_en: Day shift, start: "{end:%H:%M}"}}'
+                f'{{name_zh: 白班, name_en: Day shift, start: "{b:%H:%M}"}}\n'
+                f'    - {{name_zh: 交接, name_en: Handover, start: "{c:%H:%M}"}}'
             ),
             '{name_zh: 夜班, name_en: Night shift, start: "20:00"}': (
-                f'{{name_zh: 夜班, name_en: Night shift, start: "{other:%H:%M}"}}'
+                f'{{name_zh: 夜班, name_en: Night shift, start: "{d:%H:%M}"}}'
             ),
             "  contract_hour: 8 ": "  generate_after_s: 0\n  contract_hour: 8 ",
         },
@@ -49,27 +54,36 @@ def test_a_shift_that_ends_while_killed_is_reported_once_after_restart(tmp_path:
     sim = spawn("simulate", "--config", str(cfg))
     svc = spawn(*run)
     base = f"http://127.0.0.1:{http}"
+    first = (b - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M")  # the shift ending at B
+    missed = b.strftime("%Y-%m-%dT%H:%M")  # B–C, ending while the service lies killed
     try:
         healthy_for(base, 3)
-        time.sleep(max(0.0, end.timestamp() - time.time() - 3))
-        stop(svc, signal.SIGKILL)  # three seconds before the shift ends: nothing shut down
         assert shift_reports(data) == []
-        time.sleep(max(0.0, end.timestamp() - time.time() + 3))  # the due time passes, down
+        reports = httpx.get(f"{base}/healthz", timeout=5).json()["reports"]
+        assert reports["scheduler"] == "apscheduler" and reports["fired"] == 0
+        wait_until(lambda: shift_reports(data), b.timestamp() - time.time() + 40, "shift at B")
+        assert shift_reports(data) == [(first, 1)]
+        # the production scheduler fired it (once: a shift ended), and waits for its next firing
+        reports = httpx.get(f"{base}/healthz", timeout=5).json()["reports"]
+        assert reports == {"scheduler": "apscheduler", "fired": 1, "next_due": None}
+        time.sleep(max(0.0, c.timestamp() - time.time() - 3))
+        stop(svc, signal.SIGKILL)  # three seconds before C: nothing shut down
+        assert shift_reports(data) == [(first, 1)]
+        time.sleep(max(0.0, c.timestamp() - time.time() + 3))  # C passes while it is down
         svc = spawn(*run)
         healthy_for(base, 1)
-        period = (end - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M")
-        wait_until(lambda: shift_reports(data), 60, "the missed shift report")
+        wait_until(lambda: len(shift_reports(data)) == 2, 60, "the missed shift report")
         folder = data / "reports" / "demo-gate"
-        name = f"demo-gate-shift-{period.replace(':', '')}-v1-zh"
+        name = f"demo-gate-shift-{missed.replace(':', '')}-v1-zh"
         wait_until(lambda: (folder / f"{name}.xlsx").exists(), 60, "its archive files")
         time.sleep(3)  # more ticks of the service: nothing is made twice
-        assert shift_reports(data) == [(period, 1)]
-        assert sorted(p.name for p in folder.iterdir()) == [f"{name}.pdf", f"{name}.xlsx"]
+        assert shift_reports(data) == [(first, 1), (missed, 1)]
+        assert f"{name}.pdf" in {p.name for p in folder.iterdir()}
         with sqlite3.connect(data / "records.sqlite3") as conn:
             (cursor,) = conn.execute(
                 "SELECT done_until_ms FROM report_cursors WHERE kind='shift'"
             ).fetchone()
-        assert cursor == int(end.timestamp() * 1000)
+        assert cursor == int(c.timestamp() * 1000)
         out = stop(svc, signal.SIGTERM)
         assert svc.returncode == 0 and "Traceback" not in out, out
     finally:
