@@ -42,7 +42,7 @@ from station.records import RecordsStore  # noqa: E402
 from station.reports.archive import ReportArchive, StoredReport  # noqa: E402
 from station.reports.document import ReportDocument, render  # noqa: E402
 from station.reports.production import ProductionReports  # noqa: E402
-from station.runtime import counter_rollovers  # noqa: E402
+from station.runtime import counter_specs  # noqa: E402
 from station.samples import SampleBatch  # noqa: E402
 
 START_S = 1_761_955_200  # 2025-11-01 08:00 Asia/Shanghai: the gas month of November
@@ -86,7 +86,7 @@ def bench_config(path: Path, runs: int) -> Path:
 def fill_history(cfg: StationConfig, data: Path, days: int, step_s: int) -> tuple[int, float]:
     """Writes `days` of samples every `step_s` seconds through the history writer."""
     store = HistoryStore(data / "history.sqlite3")
-    writer = HistoryWriter(store, cfg.history, counter_rollovers(cfg))
+    writer = HistoryWriter(store, cfg.history, counter_specs(cfg))
     writer.start()
     tags = tuple(t.id for _, t in cfg.all_tags())
     runs = len(cfg.reports.meter_runs)

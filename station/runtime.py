@@ -23,6 +23,7 @@ from station.config.models import DeviceConfig, ModbusTag, StationConfig, TagCon
 from station.device_drivers import DriverFactory
 from station.fanout import SampleBus
 from station.history import HistoryStore, HistoryWriter
+from station.history.counters import CounterSpec
 from station.history.influx import InfluxForwarder
 from station.history.spool import Spool
 from station.live_cache import LiveCache
@@ -43,14 +44,17 @@ NEVER = 2**62
 T = TypeVar("T")
 
 
-def counter_rollovers(config: StationConfig) -> dict[str, float | None]:
-    """Counter tags and where each wraps in engineering units (the register's modulus × scale)."""
-    out: dict[str, float | None] = {}
+def counter_specs(config: StationConfig) -> dict[str, CounterSpec]:
+    """Counter tags: where each wraps in engineering units (the register's modulus × scale)
+    and the most its meter passes."""
+    out: dict[str, CounterSpec] = {}
     for _, tag in config.all_tags():
         if tag.counter is not None:
             scale = tag.scale if isinstance(tag, ModbusTag) else 1.0
             rollover = tag.counter.rollover
-            out[tag.id] = None if rollover is None else rollover * abs(scale)
+            out[tag.id] = CounterSpec(
+                None if rollover is None else rollover * abs(scale), tag.counter.max_rate
+            )
     return out
 
 
@@ -76,7 +80,7 @@ class StationRuntime:
             {d.id: tuple(t.id for t in d.tags) for d in config.devices},
         )
         self.history_store = HistoryStore(self.data_dir / "history.sqlite3")
-        self.history = HistoryWriter(self.history_store, config.history, counter_rollovers(config))
+        self.history = HistoryWriter(self.history_store, config.history, counter_specs(config))
         self.bus.subscribe("live", self.live.accept)
         self.bus.subscribe("history", self.history.accept)
         self.records = RecordsStore(self.data_dir / "records.sqlite3")

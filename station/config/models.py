@@ -59,6 +59,11 @@ class Counter(Strict):
     rollover: float | None = Field(default=None, gt=0)
     """The register's modulus in raw counts, where the reading wraps to 0 (4294967296 for a
     uint32); None for a float totaliser that only goes up or is reset."""
+    max_rate: float | None = Field(default=None, gt=0)
+    """The most the meter can pass, in the tag's units per hour (set it above the meter's
+    Qmax): an increment no such flow explains since the previous reading (a register that
+    jumps forward, a meter exchanged with a reading of its own) counts nothing and is flagged
+    as a reset, never as delivered gas. None: no bound."""
 
 
 class TagBase(Strict):

@@ -5,7 +5,11 @@ difference of two readings is then hugely negative, and a mean or a plain differ
 them means nothing. Each new good reading of a counter tag is turned here into the quantity
 delivered since the previous good one (across any gap in between): a drop that a wrap
 explains is a rollover, any other drop is a reset, counted from 0 and flagged. Never
-negative. Pure computation: the history writer feeds it and stores what it returns.
+negative. With a most the meter can pass (`max_rate`), an increment no flow explains in the
+time since the previous reading (a register jumping forward, a meter exchanged with a reading
+of its own, a flow computer restored from a backup) counts nothing and is flagged as a reset:
+no report is ever handed a year's gas in one minute. Pure computation: the history writer
+feeds it and stores what it returns.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ RELATIVE_JITTER = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
+class CounterSpec:
+    rollover: float | None = None
+    """Where the reading wraps, in engineering units (None: never)."""
+    max_rate: float | None = None
+    """The most the meter passes, in units per hour (None: no bound)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Increments:
     tag_ids: npt.NDArray[np.intp]
     deltas: FloatArray
@@ -37,18 +49,34 @@ class CounterTracker:
         self._is_counter = np.zeros(0, dtype=bool)
         self._rollover = np.zeros(0)
         self._last = np.zeros(0)
+        self._last_ms = np.zeros(0, dtype=np.int64)
+        self._per_ms = np.zeros(0)
+        """The most an increment may be per millisecond since the previous reading."""
 
-    def register(self, tag_id: int, rollover: float | None, last: float | None) -> None:
-        """A counter tag, with where it wraps (engineering units) and its last stored reading:
-        what was delivered while the service was down still counts after a restart."""
+    def register(
+        self,
+        tag_id: int,
+        spec: CounterSpec | float | None,
+        last: float | None,
+        last_ms: int | None = None,
+    ) -> None:
+        """A counter tag, with its spec (or where it wraps, in engineering units) and its last
+        stored reading and time: what was delivered while the service was down still counts
+        after a restart (as far as the meter could have passed it)."""
+        if not isinstance(spec, CounterSpec):
+            spec = CounterSpec(rollover=spec)
         if tag_id >= len(self._is_counter):
             extra = tag_id + 1 - len(self._is_counter)
             self._is_counter = np.concatenate([self._is_counter, np.zeros(extra, dtype=bool)])
             self._rollover = np.concatenate([self._rollover, np.full(extra, np.inf)])
             self._last = np.concatenate([self._last, np.full(extra, np.nan)])
+            self._last_ms = np.concatenate([self._last_ms, np.full(extra, -1, dtype=np.int64)])
+            self._per_ms = np.concatenate([self._per_ms, np.full(extra, np.inf)])
         self._is_counter[tag_id] = True
-        self._rollover[tag_id] = np.inf if rollover is None else rollover
+        self._rollover[tag_id] = np.inf if spec.rollover is None else spec.rollover
         self._last[tag_id] = np.nan if last is None else last
+        self._last_ms[tag_id] = -1 if last_ms is None else last_ms
+        self._per_ms[tag_id] = np.inf if spec.max_rate is None else spec.max_rate / 3_600_000
 
     def counters_among(self, tag_ids: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
         inside = tag_ids < len(self._is_counter)
@@ -56,8 +84,10 @@ class CounterTracker:
         out[inside] = self._is_counter[tag_ids[inside]]
         return out
 
-    def update(self, tag_ids: npt.NDArray[np.intp], readings: FloatArray) -> Increments:
-        """Good readings of counter tags (unique ids, one instant) to increments."""
+    def update(
+        self, tag_ids: npt.NDArray[np.intp], readings: FloatArray, ts_ms: int | None = None
+    ) -> Increments:
+        """Good readings of counter tags (unique ids, one instant `ts_ms`) to increments."""
         last = self._last[tag_ids]
         rollover = self._rollover[tag_ids]
         delta = readings - last
@@ -72,6 +102,15 @@ class CounterTracker:
         delta = np.where(rolled, wrapped, delta)
         delta = np.where(reset, readings, delta)  # counted from 0 since the reset
         delta = np.where(known & ~jitter, delta, 0.0)
+        if ts_ms is not None:
+            since = self._last_ms[tag_ids]
+            # at least a second: readings stamped alike (a replay) still get their meter's due
+            elapsed = np.where(since >= 0, np.maximum(ts_ms - since, 1000), np.inf)
+            implausible = known & (delta > self._per_ms[tag_ids] * elapsed)
+            delta = np.where(implausible, 0.0, delta)
+            reset = reset | implausible
+            rolled = rolled & ~implausible
+            self._last_ms[tag_ids] = np.where(jitter, since, ts_ms)
         self._last[tag_ids] = np.where(jitter, last, readings)
         return Increments(
             tag_ids,

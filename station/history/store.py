@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from station.history.counters import CounterTracker
+from station.history.counters import CounterSpec, CounterTracker
 from station.history.rollup import RollupRow
 from station.schema_versions import migrate
 
@@ -136,12 +137,13 @@ class HistoryStore:
         conn.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?)", rows)
 
     @staticmethod
-    def last_good_value(conn: sqlite3.Connection, tag_id: int) -> float | None:
+    def last_good_reading(conn: sqlite3.Connection, tag_id: int) -> tuple[float | None, int | None]:
+        """The tag's last good value and its time."""
         row = conn.execute(
-            "SELECT value FROM samples WHERE tag = ? AND quality = 0 ORDER BY ts DESC LIMIT 1",
+            "SELECT value, ts FROM samples WHERE tag = ? AND quality = 0 ORDER BY ts DESC LIMIT 1",
             (tag_id,),
         ).fetchone()
-        return None if row is None else float(row[0])
+        return (None, None) if row is None else (float(row[0]), int(row[1]))
 
     @staticmethod
     def merge_rollup(conn: sqlite3.Connection, table: str, rows: list[RollupRow]) -> None:
@@ -179,7 +181,9 @@ class HistoryStore:
 
     @staticmethod
     def rebuild_rollups(
-        conn: sqlite3.Connection, since_ms: int, counters: dict[int, float | None]
+        conn: sqlite3.Connection,
+        since_ms: int,
+        counters: Mapping[int, CounterSpec | float | None],
     ) -> None:
         """Recompute every rollup bucket from `since_ms` on from the raw rows, which are
         complete: after a kill, the buckets then hold exactly what raw holds. Minutes come from
@@ -201,8 +205,8 @@ class HistoryStore:
                 WHERE s.tag = rollup_1m.tag AND s.ts = rollup_1m.last_ts) WHERE ts >= ?""",
             (m0,),
         )
-        for tag_id, rollover in counters.items():
-            HistoryStore._rebuild_increments(conn, tag_id, rollover, m0)
+        for tag_id, spec in counters.items():
+            HistoryStore._rebuild_increments(conn, tag_id, spec, m0)
         conn.execute("DELETE FROM rollup_1h WHERE ts >= ?", (h0,))
         conn.execute(
             """INSERT INTO rollup_1h
@@ -221,22 +225,25 @@ class HistoryStore:
 
     @staticmethod
     def _rebuild_increments(
-        conn: sqlite3.Connection, tag_id: int, rollover: float | None, m0: int
+        conn: sqlite3.Connection, tag_id: int, spec: CounterSpec | float | None, m0: int
     ) -> None:
         tracker = CounterTracker()
         before = conn.execute(
-            "SELECT value FROM samples WHERE tag = ? AND quality = 0 AND ts <= ? "
+            "SELECT value, ts FROM samples WHERE tag = ? AND quality = 0 AND ts <= ? "
             "ORDER BY ts DESC LIMIT 1",
             (tag_id, m0),
         ).fetchone()
-        tracker.register(tag_id, rollover, None if before is None else float(before[0]))
+        if before is None:
+            tracker.register(tag_id, spec, None)
+        else:
+            tracker.register(tag_id, spec, float(before[0]), int(before[1]))
         ids = np.array([tag_id], dtype=np.intp)
         per_minute: dict[int, tuple[float, int]] = {}
         for ts, value in conn.execute(
             "SELECT ts, value FROM samples WHERE tag = ? AND quality = 0 AND ts > ? ORDER BY ts",
             (tag_id, m0),
         ):
-            inc = tracker.update(ids, np.array([value], dtype=np.float64))
+            inc = tracker.update(ids, np.array([value], dtype=np.float64), ts)
             b = (ts - 1) - (ts - 1) % 60_000  # the interval the reading ends (as the writer)
             delta, resets = per_minute.get(b, (0.0, 0))
             per_minute[b] = (delta + float(inc.deltas[0]), resets + int(inc.resets[0]))

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from station.config.models import HistoryConfig
-from station.history.counters import CounterTracker
+from station.history.counters import CounterSpec, CounterTracker
 from station.history.rollup import RollupAccumulator
 from station.history.store import ROLLUPS, HistoryStore
 from station.samples import Quality, SampleBatch
@@ -72,10 +73,11 @@ class HistoryWriter:
         self,
         store: HistoryStore,
         config: HistoryConfig,
-        counters: dict[str, float | None] | None = None,
+        counters: Mapping[str, CounterSpec | float | None] | None = None,
         commit_interval_s: float = 0.5,
     ) -> None:
-        """`counters`: totaliser tags and where each wraps (engineering units, None: never)."""
+        """`counters`: totaliser tags, each with its spec (or just where it wraps, in
+        engineering units; None: never)."""
         self.store = store
         self.config = config
         self.counters = dict(counters or {})
@@ -284,7 +286,7 @@ class HistoryWriter:
             )
             good = b.quality == Quality.GOOD
             counting = good & self._tracker.counters_among(ids)
-            inc = self._tracker.update(ids[counting], b.values[counting])
+            inc = self._tracker.update(ids[counting], b.values[counting], b.ts_ms)
             self.stats.counter_resets += int(inc.resets.sum())
             self.stats.counter_rollovers += int(inc.rollovers.sum())
             for acc in self._rollups.values():
@@ -301,8 +303,8 @@ class HistoryWriter:
                 name in self.counters
                 and not self._tracker.counters_among(np.array([tag_id], dtype=np.intp)).any()
             ):
-                last = self.store.last_good_value(conn, tag_id)
-                self._tracker.register(tag_id, self.counters[name], last)
+                last, last_ms = self.store.last_good_reading(conn, tag_id)
+                self._tracker.register(tag_id, self.counters[name], last, last_ms)
         return np.array(ids, dtype=np.intp)
 
     def _maintain(self, conn: sqlite3.Connection, newest_ms: int, final: bool) -> bool:

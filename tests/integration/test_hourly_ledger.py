@@ -18,7 +18,7 @@ from station.records import RecordsStore
 from station.reports.archive import ReportArchive
 from station.reports.calendar import HOUR, Period
 from station.reports.production import ProductionReports
-from station.runtime import counter_rollovers
+from station.runtime import counter_specs
 from station.samples import SampleBatch
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> 
     cfg = load_config(default_config_path())
     run = cfg.reports.meter_runs[0]
     store = HistoryStore(tmp_path / "history.sqlite3")
-    writer = HistoryWriter(store, cfg.history, counter_rollovers(cfg), commit_interval_s=0.05)
+    writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
     writer.start()
     records = RecordsStore(tmp_path / "records.sqlite3")
     now = [(START_S + 3600 + 300) * 1000]  # 11:05: the hour 10:00–11:00 has ended
@@ -64,7 +64,7 @@ def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> 
         reports.records(run, hour)
         assert len(reports.ledger.versions(run.id, hour.start_ms)) == 1
 
-        writer = HistoryWriter(store, cfg.history, counter_rollovers(cfg), commit_interval_s=0.05)
+        writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
         writer.start()
         write(writer, START_S + 1800, START_S + 3600)  # the buffered half hour, late
         writer.stop()
