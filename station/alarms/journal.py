@@ -159,6 +159,20 @@ class AlarmJournal:
             rows = conn.execute(sql, (*args, limit)).fetchall()
         return [JournalEvent(*r) for r in rows]
 
+    def last_before(
+        self, alarm: str, ts_ms: int, kinds: tuple[str, ...] = ("raised", "cleared")
+    ) -> JournalEvent | None:
+        """The alarm's last event of these kinds before `ts_ms` (what stood when a period
+        began), without reading its history from the start."""
+        marks = ",".join("?" * len(kinds))
+        with self.store.tx() as conn:
+            row = conn.execute(
+                f"SELECT * FROM alarm_events WHERE alarm = ? AND ts < ? AND event IN ({marks}) "
+                "ORDER BY seq DESC LIMIT 1",
+                (alarm, ts_ms, *kinds),
+            ).fetchone()
+        return None if row is None else JournalEvent(*row)
+
     def save_rule_change(
         self, alarm: str, changes: dict[str, Any], ts_ms: int, user: str, reason: str
     ) -> None:

@@ -92,8 +92,10 @@ class ProductionReports:
         supply = self.config.alarms.supply
         if supply is None:
             return []
-        events = self.journal.events(None, day.end_ms, alarm=supply.id, limit=100_000)
-        out, since = [], None
+        before = self.journal.last_before(supply.id, day.start_ms)
+        events = self.journal.events(day.start_ms, day.end_ms, alarm=supply.id, limit=100_000)
+        out: list[tuple[int, int]] = []
+        since = day.start_ms if before is not None and before.event == "raised" else None
         for e in events:
             if e.event == "raised" and since is None:
                 since = e.ts_ms
