@@ -32,6 +32,7 @@ from station.records import RecordsStore
 from station.refusals import RefusalLog
 from station.reports.archive import ReportArchive, StoredReport
 from station.reports.document import ReportDocument
+from station.reports.hourly_ledger import HourlyLedger
 from station.reports.production import ProductionReports
 from station.reports.render_worker import RenderWorker
 from station.reports.scheduled import ReportScheduler
@@ -123,6 +124,7 @@ class StationRuntime:
             )
             self.alarms.listeners.append(self.notification.on_event)
         self.report_archive = ReportArchive(self.records)
+        self.hourly_ledger = HourlyLedger(self.records)
         self.report_folder = self.data_dir / "reports" / config.station.id
         self.render_worker = RenderWorker()
         self.report_signoff = ReportSignoff(

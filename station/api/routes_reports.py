@@ -6,6 +6,7 @@ thread (bounded with the other heavy queries), never on a loop."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -176,6 +177,70 @@ def enter_plan(
         new=body.standard_volume,
     )
     return read_plan(request, month)
+
+
+class HourVersionOut(BaseModel):
+    version: int
+    computed: datetime
+    changed: str | None
+    """What differs from the version before (late data), None for the first."""
+    standard_volume: float
+    working_volume: float | None
+    integrated_volume: float
+    coverage: float
+    meter_resets: int
+    hash: str
+
+
+class HourOut(BaseModel):
+    start: datetime
+    label: str
+    versions: list[HourVersionOut]
+
+
+class HourlyOut(BaseModel):
+    run: str
+    gas_day: str
+    hours: list[HourOut]
+
+
+DayText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the gas day")]
+
+
+@router.get(
+    "/api/reports/hourly/{run}/{day}",
+    response_model=HourlyOut,
+    responses={404: {"description": "no such meter run"}},
+)
+def hourly_records(
+    request: Request, run: Annotated[str, Path(max_length=40)], day: DayText
+) -> HourlyOut:
+    """The kept hourly quantity records of a run over a gas day, every version of each hour
+    (a new one when late data changed it), unrounded."""
+    rt = runtime_of(request)
+    if run not in {r.id for r in rt.config.reports.meter_runs}:
+        raise HTTPException(404, f"no meter run {run!r}")
+    period = _period(rt, "daily", day)
+    hours = StationCalendar(rt.config.station.timezone, rt.config.reports).hours(period)
+    out = []
+    for hour in hours:
+        versions = [
+            HourVersionOut(
+                version=k.version,
+                computed=from_ms(k.computed_ms),
+                changed=k.changed,
+                standard_volume=float(rec["standard_volume"]),
+                working_volume=rec["working_volume"],
+                integrated_volume=float(rec["integrated_volume"]),
+                coverage=float(rec["coverage"]),
+                meter_resets=int(rec["meter_resets"]),
+                hash=k.hash,
+            )
+            for k in rt.hourly_ledger.versions(run, hour.start_ms)
+            for rec in [k.record]
+        ]
+        out.append(HourOut(start=from_ms(hour.start_ms), label=hour.label, versions=versions))
+    return HourlyOut(run=run, gas_day=day, hours=out)
 
 
 @router.get("/api/reports", response_model=list[ReportOut])

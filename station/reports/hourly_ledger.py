@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from station.records import RecordsStore
 from station.reports.hourly import HourlyRecord
@@ -50,8 +51,8 @@ class KeptRecord:
     """What differs from the version before (the quantities a report shows), or None."""
 
     @property
-    def record(self) -> dict[str, object]:
-        out: dict[str, object] = json.loads(self.content)
+    def record(self) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(self.content)
         return out
 
 

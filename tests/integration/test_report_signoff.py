@@ -4,6 +4,7 @@ correction that becomes version 2 and names the one it replaces."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -59,6 +60,17 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
             assert [(r["kind"], r["period"], r["version"], r["status"]) for r in listing] == [
                 ("daily", DAY, 1, "generated")
             ]
+            # the day's hourly records as kept: 24 hours, each computed once (from 10:00, when
+            # the service started, with data), its figures those of the report's rows
+            hourly = (await http.get(f"/api/reports/hourly/RUN-1/{DAY}")).json()
+            (day,) = json.loads(rt.report_archive.listing("daily")[0].content)
+            assert [h["label"] for h in hourly["hours"]] == [r["label"] for r in day["rows"]]
+            assert all([v["version"] for v in h["versions"]] == [1] for h in hourly["hours"])
+            assert [h["versions"][0]["standard_volume"] for h in hourly["hours"]] == [
+                r["standard_volume"] for r in day["rows"]
+            ]
+            r = await http.get(f"/api/reports/hourly/RUN-9/{DAY}")
+            assert r.status_code == 404 and "RUN-9" in r.json()["detail"]
             url = f"/api/reports/daily/{DAY}"
             v1 = {"version": 1}
             r = await http.post(f"{url}/sign", json=v1, headers=master)
