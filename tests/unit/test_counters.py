@@ -8,10 +8,14 @@ from station.history.counters import CounterSpec, CounterTracker
 U32 = 4_294_967_296.0
 
 
-def feed(tracker: CounterTracker, readings: list[float], tag: int = 0) -> tuple[float, int, int]:
+def feed(
+    tracker: CounterTracker, readings: list[float] | list[tuple[int, float]], tag: int = 0
+) -> tuple[float, int, int]:
+    """Readings one by one, each a value or (time ms, value); the totals of what they gave."""
     delivered, resets, rollovers = 0.0, 0, 0
     for r in readings:
-        inc = tracker.update(np.array([tag], dtype=np.intp), np.array([r]))
+        ts, value = r if isinstance(r, tuple) else (None, r)
+        inc = tracker.update(np.array([tag], dtype=np.intp), np.array([value]), ts)
         assert (inc.deltas >= 0).all()
         delivered += float(inc.deltas.sum())
         resets += int(inc.resets.sum())
@@ -64,23 +68,11 @@ def test_only_counter_tags_are_tracked() -> None:
     assert mask.tolist() == [False, False, True, False]
 
 
-def feed_timed(
-    tracker: CounterTracker, readings: list[tuple[int, float]]
-) -> tuple[float, int, int]:
-    delivered, resets, rollovers = 0.0, 0, 0
-    for ts, r in readings:
-        inc = tracker.update(np.array([0], dtype=np.intp), np.array([r]), ts)
-        delivered += float(inc.deltas.sum())
-        resets += int(inc.resets.sum())
-        rollovers += int(inc.rollovers.sum())
-    return delivered, resets, rollovers
-
-
 def test_a_register_jumping_forward_counts_nothing_and_is_flagged() -> None:
     """3,600 Nm³/h at most: a reading 5 million higher a second later is no gas."""
     t = CounterTracker()
     t.register(0, CounterSpec(max_rate=3600.0), None)
-    got = feed_timed(t, [(0, 1000.0), (1000, 1001.0), (2000, 5_001_001.0), (3000, 5_001_002.0)])
+    got = feed(t, [(0, 1000.0), (1000, 1001.0), (2000, 5_001_001.0), (3000, 5_001_002.0)])
     assert got == (2.0, 1, 0)
 
 
@@ -88,21 +80,21 @@ def test_a_meter_exchanged_with_a_reading_of_its_own_is_not_counted_from_zero() 
     t = CounterTracker()
     t.register(0, CounterSpec(rollover=U32, max_rate=3600.0), None)
     # the old meter at 2,000,000, the new one reads 12,345 ten seconds later
-    got = feed_timed(t, [(0, 2_000_000.0), (10_000, 12_345.0), (20_000, 12_355.0)])
+    got = feed(t, [(0, 2_000_000.0), (10_000, 12_345.0), (20_000, 12_355.0)])
     assert got == (10.0, 1, 0)
     # a real reset to 0 is still counted from 0 (25 Nm³ in 30 s is within the meter)
     t.register(0, CounterSpec(max_rate=3600.0), None)
-    assert feed_timed(t, [(0, 9_000.0), (30_000, 25.0)]) == (25.0, 1, 0)
+    assert feed(t, [(0, 9_000.0), (30_000, 25.0)]) == (25.0, 1, 0)
 
 
 def test_after_a_long_stop_the_meter_had_the_whole_time() -> None:
     """Two hours down at up to 3,600 Nm³/h: 6,000 Nm³ meanwhile is plausible."""
     t = CounterTracker()
     t.register(0, CounterSpec(max_rate=3600.0), 1000.0, last_ms=0)
-    assert feed_timed(t, [(7_200_000, 7000.0)]) == (6000.0, 0, 0)
+    assert feed(t, [(7_200_000, 7000.0)]) == (6000.0, 0, 0)
     # a wrap that the meter could pass counts; one it could not is flagged
     t = CounterTracker()
     t.register(0, CounterSpec(rollover=U32, max_rate=3600.0), U32 - 10, last_ms=0)
-    assert feed_timed(t, [(1000, 5.0)]) == (0.0, 1, 0)  # 15 in a second: over 1 a second
+    assert feed(t, [(1000, 5.0)]) == (0.0, 1, 0)  # 15 in a second: over 1 a second
     t.register(0, CounterSpec(rollover=U32, max_rate=3600.0), U32 - 10, last_ms=0)
-    assert feed_timed(t, [(20_000, 5.0)]) == (15.0, 0, 1)
+    assert feed(t, [(20_000, 5.0)]) == (15.0, 0, 1)
