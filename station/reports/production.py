@@ -7,6 +7,7 @@ Runs off the core's loop (a worker thread); it only reads history and writes rec
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -76,7 +77,12 @@ class ProductionReports:
         minutes = self.history.minutes(run_tags(run), period.start_ms, period.end_ms)
         records = hourly_records(run, self.calendar.hours(period), minutes)
         now = self.now_ms()
-        self.ledger.keep(records, now, now)
+        try:
+            self.ledger.keep(records, now, now)
+        except sqlite3.Error as exc:
+            # a full disk: the figures are right all the same, and the next computation of
+            # these hours keeps them (as version 1 if this one never was)
+            log.warning("hourly records of %s not kept yet: %s", run.id, exc)
         return records
 
     # -- building ------------------------------------------------------------------------
