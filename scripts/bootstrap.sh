@@ -18,6 +18,8 @@ command -v hey >/dev/null 2>&1 || need+=(hey)  # the HTTP load generator of benc
 # reports as PDF: Pango for WeasyPrint, the Noto CJK fonts for Chinese, pdftotext to read them back
 ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto | grep -q CJK || need+=(fonts-noto-cjk)
+# the reports' PDF font: TrueType, so printing subsets it fast (Noto CJK stays the fallback)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if ((${#need[@]})); then
   sudo=""

@@ -47,8 +47,9 @@ class DailyReport:
     interruption_minutes: float
     gap_minutes: int
     meter_resets: int
-    month_to_date: float
-    year_to_date: float
+    month_to_date: float | None
+    year_to_date: float | None
+    """None only inside a monthly report, which does not read them."""
 
 
 def overlap_minutes(intervals: list[tuple[int, int]], start_ms: int, end_ms: int) -> float:
@@ -70,8 +71,8 @@ def daily_report(
     hours: list[Period],
     records: list[HourlyRecord],
     interruptions: list[tuple[int, int]],
-    before_in_month: float,
-    before_in_year: float,
+    before_in_month: float | None,
+    before_in_year: float | None,
     mismatch_bound: float,
 ) -> DailyReport:
     """`before_in_month` / `before_in_year`: standard volume of the month's and year's gas days
@@ -111,6 +112,6 @@ def daily_report(
         interruption_minutes=overlap_minutes(interruptions, day.start_ms, day.end_ms),
         gap_minutes=sum(r.gap_minutes for r in rows),
         meter_resets=sum(r.meter_resets for r in records),
-        month_to_date=before_in_month + total,
-        year_to_date=before_in_year + total,
+        month_to_date=None if before_in_month is None else before_in_month + total,
+        year_to_date=None if before_in_year is None else before_in_year + total,
     )

@@ -112,15 +112,23 @@ class ProductionReports:
             out.append((since, day.end_ms))
         return out
 
-    def daily(self, day: date) -> list[DailyReport]:
-        """One report per meter run."""
+    def daily(self, day: date, to_date: bool = True) -> list[DailyReport]:
+        """One report per meter run (`to_date`: with the month's and year's totals before it,
+        which a monthly report, building its days, does without)."""
         period = self.calendar.gas_day(day)
         hours = self.calendar.hours(period)
         month = self.calendar.gas_month(day.year, day.month)
         year_start = self.calendar.gas_day(date(day.year, 1, 1)).start
+        interruptions = self._interruptions(period)
         out = []
         for run in self.config.reports.meter_runs:
             records = self.records(run, period)
+            in_month = (
+                self._counted(run.standard_volume, month.start, period.start) if to_date else None
+            )
+            in_year = (
+                self._counted(run.standard_volume, year_start, period.start) if to_date else None
+            )
             out.append(
                 daily_report(
                     self.config.station.id,
@@ -128,9 +136,9 @@ class ProductionReports:
                     period,
                     hours,
                     records,
-                    self._interruptions(period),
-                    self._counted(run.standard_volume, month.start, period.start),
-                    self._counted(run.standard_volume, year_start, period.start),
+                    interruptions,
+                    in_month,
+                    in_year,
                     self.config.reports.volume_mismatch,
                 )
             )
@@ -145,7 +153,7 @@ class ProductionReports:
         gas_days = [self.calendar.gas_day_of(p.start) for p in self.calendar.gas_days(period)]
         days = []
         for i, d in enumerate(gas_days):
-            days.append(self.daily(d))
+            days.append(self.daily(d, to_date=False))
             if progress is not None:
                 progress(i + 1, len(gas_days))
         before = self.calendar.gas_month(year - (month == 1), 12 if month == 1 else month - 1)
