@@ -267,9 +267,10 @@ class HistoryStore:
     def minutes(self, tags: list[str], start_ms: int, end_ms: int) -> dict[str, MinuteRows]:
         """The 1-minute rollup of each tag as columns (minute start, min, max, sum, count of
         good values, last, counter delta, resets), for the hourly quantity records."""
-        ids = self.known_tags()
         out: dict[str, MinuteRows] = {}
-        with self.connect() as conn:
+        conn = self.connect()  # one connection for the names and the rows (a month asks often)
+        try:
+            ids = dict(conn.execute("SELECT name, id FROM tags").fetchall())
             for tag in tags:
                 rows = (
                     conn.execute(
@@ -284,6 +285,8 @@ class HistoryStore:
                 out[tag] = MinuteRows(
                     cols[:, 0].astype(np.int64), *(cols[:, k] for k in range(1, 8))
                 )
+        finally:
+            conn.close()
         return out
 
     def count_raw(self, tag: str | None = None) -> int:
