@@ -264,6 +264,26 @@ class HistoryStore:
         with self.connect() as conn:
             return dict(conn.execute("SELECT name, id FROM tags").fetchall())
 
+    def hour_fingerprints(self, tags: list[str], start_ms: int, end_ms: int) -> dict[int, str]:
+        """Per UTC hour in [start, end), what the hourly rollup holds of these tags (counts,
+        sums, increments): it changes whenever a minute of theirs does, so a quantity record
+        kept with it is known current without reading its minutes again."""
+        conn = self.connect()
+        try:
+            ids = dict(conn.execute("SELECT name, id FROM tags").fetchall())
+            parts: dict[int, list[str]] = {}
+            for tag in tags:
+                rows = conn.execute(
+                    "SELECT ts, count, sum, delta, resets FROM rollup_1h "
+                    "WHERE tag=? AND ts>=? AND ts<? ORDER BY ts",
+                    (ids.get(tag, -1), start_ms, end_ms),
+                ).fetchall()
+                for ts, count, total, delta, resets in rows:
+                    parts.setdefault(ts, []).append(f"{tag}:{count}:{total!r}:{delta!r}:{resets}")
+        finally:
+            conn.close()
+        return {ts: "|".join(sorted(p)) for ts, p in parts.items()}
+
     def minutes(self, tags: list[str], start_ms: int, end_ms: int) -> dict[str, MinuteRows]:
         """The 1-minute rollup of each tag as columns (minute start, min, max, sum, count of
         good values, last, counter delta, resets), for the hourly quantity records."""

@@ -8,7 +8,6 @@ cross-check. Computed from the 1-minute rollups only, so a month costs 43,200 ro
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -97,13 +96,16 @@ class _Hours:
     few numpy calls instead of a pass per hour (a month of ten runs is 7,200 hours)."""
 
     def __init__(self, hours: list[Period]) -> None:
+        """`hours` in order, not necessarily adjacent."""
         self.n = len(hours)
-        self.bounds = np.array([h.start_ms for h in hours] + [hours[-1].end_ms], dtype=np.int64)
+        self.starts = np.array([h.start_ms for h in hours], dtype=np.int64)
+        self.ends = np.array([h.end_ms for h in hours], dtype=np.int64)
 
     def index(self, ts: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
         """Hour of each row, -1 outside every hour."""
-        idx = np.searchsorted(self.bounds, ts, side="right") - 1
-        return np.where((idx >= 0) & (idx < self.n) & (ts < self.bounds[-1]), idx, -1)
+        idx = np.searchsorted(self.starts, ts, side="right") - 1
+        inside = (idx >= 0) & (ts < self.ends[np.maximum(idx, 0)])
+        return np.where(inside, idx, -1)
 
     def sum(self, idx: npt.NDArray[np.intp], weights: npt.NDArray[Any] | None = None) -> Floats:
         k = idx >= 0
@@ -114,8 +116,8 @@ class _Hours:
         """Per hour the sum of the rows' values, NaN counted as 0, summed as numpy sums one
         hour's slice (pairwise): the same figure to the last bit as a sum of that hour alone,
         so an hour kept before gets no new version for the order of an addition."""
-        cut = np.searchsorted(ts, self.bounds).tolist()
-        return [float(np.nansum(values[a:b])) for a, b in itertools.pairwise(cut)]
+        lo, hi = np.searchsorted(ts, self.starts).tolist(), np.searchsorted(ts, self.ends).tolist()
+        return [float(np.nansum(values[a:b])) for a, b in zip(lo, hi, strict=True)]
 
     def extremes(
         self, rows: MinuteRows, idx: npt.NDArray[np.intp], highest: bool

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.records import RecordsStore
-from station.reports.hourly import HourlyRecord
+from station.reports.hourly import Extreme, Gap, HourlyRecord
 
 MIGRATIONS = (
     """
@@ -28,6 +28,13 @@ CREATE TRIGGER IF NOT EXISTS hourly_records_stay BEFORE UPDATE ON hourly_records
     BEGIN SELECT RAISE(ABORT, 'an hourly record does not change: it gets a new version'); END;
 CREATE TRIGGER IF NOT EXISTS hourly_records_kept BEFORE DELETE ON hourly_records
     BEGIN SELECT RAISE(ABORT, 'hourly records are kept'); END;
+""",
+    # 2: what the hourly rollup held of the run's tags when each hour was last computed (a
+    # cache, so it may change; the records themselves never do)
+    """
+CREATE TABLE IF NOT EXISTS hourly_sources (
+    run TEXT NOT NULL, start_ms INTEGER NOT NULL, source TEXT NOT NULL,
+    PRIMARY KEY (run, start_ms));
 """,
 )
 VOLUMES = ("standard_volume", "working_volume", "integrated_volume", "coverage", "meter_resets")
@@ -65,6 +72,13 @@ class KeptRecord:
         out: dict[str, Any] = json.loads(self.content)
         return out
 
+    def hourly_record(self) -> HourlyRecord:
+        d = self.record
+        for key in ("pressure_min", "pressure_max", "temperature_min", "temperature_max"):
+            d[key] = None if d[key] is None else Extreme(**d[key])
+        d["gaps"] = tuple(Gap(**g) for g in d["gaps"])
+        return HourlyRecord(**d)
+
 
 def _changes(old: dict[str, object], new: dict[str, object]) -> str:
     moved = [f"{k} {old.get(k)} → {new.get(k)}" for k in VOLUMES if old.get(k) != new.get(k)]
@@ -76,14 +90,28 @@ class HourlyLedger:
         self.store = store
         store.ensure_schema("hourly_records", MIGRATIONS)
 
-    def keep(self, records: Iterable[HourlyRecord], closed_by_ms: int, now_ms: int) -> int:
+    def keep(
+        self,
+        records: Iterable[HourlyRecord],
+        closed_by_ms: int,
+        now_ms: int,
+        sources: dict[int, str] | None = None,
+    ) -> int:
         """Holds each record of an hour that ended by `closed_by_ms` against its latest version;
-        returns how many new versions were written (first ones included)."""
+        returns how many new versions were written (first ones included). `sources`: the
+        hourly rollup's fingerprint per hour start, kept with a new version."""
         written = 0
         with self.store.tx() as conn:
             for record in records:
                 if record.end_ms > closed_by_ms:
                     continue  # an hour still open is no record yet
+                source = (sources or {}).get(record.start_ms)
+                if source is not None:
+                    conn.execute(
+                        "INSERT INTO hourly_sources VALUES (?,?,?) ON CONFLICT(run, start_ms) "
+                        "DO UPDATE SET source=excluded.source",
+                        (record.run, record.start_ms, source),
+                    )
                 content, digest = _canonical(record)
                 last = conn.execute(
                     "SELECT version, content, hash FROM hourly_records WHERE run=? AND start_ms=? "
@@ -100,6 +128,28 @@ class HourlyLedger:
                 )
                 written += 1
         return written
+
+    def current(
+        self, run: str, start_ms: int, end_ms: int, sources: dict[int, str]
+    ) -> dict[int, HourlyRecord]:
+        """The latest kept record of each hour whose rollup still holds what it was computed
+        from (`sources`: the fingerprints now)."""
+        with self.store.tx() as conn:
+            was = dict(
+                conn.execute(
+                    "SELECT start_ms, source FROM hourly_sources WHERE run=? AND start_ms>=? "
+                    "AND start_ms<?",
+                    (run, start_ms, end_ms),
+                ).fetchall()
+            )
+        same = {t for t, src in was.items() if sources.get(t) == src}
+        if not same:
+            return {}
+        return {
+            k.start_ms: k.hourly_record()
+            for k in self.latest(run, start_ms, end_ms)
+            if k.start_ms in same
+        }
 
     def versions(self, run: str, start_ms: int) -> list[KeptRecord]:
         with self.store.tx() as conn:

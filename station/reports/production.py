@@ -73,12 +73,25 @@ class ProductionReports:
 
     def records(self, run: MeterRunConfig, period: Period) -> list[HourlyRecord]:
         """The hourly records of a run over a period, held against the ledger: an hour whose
-        figures changed since they were last kept (late data) gets a new version."""
-        minutes = self.history.minutes(run_tags(run), period.start_ms, period.end_ms)
-        records = hourly_records(run, self.calendar.hours(period), minutes)
+        figures changed since they were last kept (late data) gets a new version. An hour kept
+        from exactly what the hourly rollup still holds is taken as kept, without reading its
+        minutes again (a month is then the ledger's rows, not 43,200 minutes a tag)."""
+        hours = self.calendar.hours(period)
+        tags = run_tags(run)
+        sources: dict[int, str] = {}
+        kept: dict[int, HourlyRecord] = {}
+        if all(h.start_ms % HOUR_MS == 0 and h.end_ms - h.start_ms == HOUR_MS for h in hours):
+            sources = self.history.hour_fingerprints(tags, period.start_ms, period.end_ms)
+            kept = self.ledger.current(run.id, period.start_ms, period.end_ms, sources)
+        todo = [h for h in hours if h.start_ms not in kept]
+        computed: dict[int, HourlyRecord] = {}
+        if todo:
+            minutes = self.history.minutes(tags, todo[0].start_ms, todo[-1].end_ms)
+            computed = {r.start_ms: r for r in hourly_records(run, todo, minutes)}
+        records = [kept.get(h.start_ms) or computed[h.start_ms] for h in hours]
         now = self.now_ms()
         try:
-            self.ledger.keep(records, now, now)
+            self.ledger.keep(computed.values(), now, now, sources)
         except sqlite3.Error as exc:
             # a full disk: the figures are right all the same, and the next computation of
             # these hours keeps them (as version 1 if this one never was)

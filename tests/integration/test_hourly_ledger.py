@@ -60,8 +60,13 @@ def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> 
         assert v1.version == 1 and v1.changed is None
         assert v1.record["standard_volume"] == first.standard_volume
 
-        # computing it again with the same data keeps what is there
-        reports.records(run, hour)
+        # computing it again with the same data keeps what is there, and reads no minutes:
+        # the hourly rollup still holds what the kept record was made from
+        reads: list[int] = []
+        minutes = store.minutes
+        store.minutes = lambda *a: reads.append(1) or minutes(*a)  # type: ignore[method-assign]
+        (again,) = reports.records(run, hour)
+        assert again == first and reads == []
         assert len(reports.ledger.versions(run.id, hour.start_ms)) == 1
 
         writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
@@ -70,6 +75,7 @@ def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> 
         writer.stop()
         now[0] += 600_000
         (second,) = reports.records(run, hour)
+        assert reads == [1]  # the late half hour changed the rollup: the hour was read again
         assert second.coverage == 1.0 and second.gaps == ()
         assert second.standard_volume == pytest.approx(3599.0)  # 1 Nm³ a second, 10:00:00–10:59:59
         kept = reports.ledger.versions(run.id, hour.start_ms)
