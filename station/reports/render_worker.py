@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -28,6 +29,12 @@ def render_to_files(doc: ReportDocument, formats: tuple[str, ...], folder: str) 
     return out
 
 
+def _yield_to_polls() -> None:
+    """The worker runs at the lowest CPU priority: on a station PC of two cores, a PDF being
+    printed must never take a core from acquisition."""
+    os.nice(19)
+
+
 class RenderWorker:
     """Started on first use; spawned, not forked (the service has threads, and a fork could
     copy a lock some thread holds)."""
@@ -38,7 +45,9 @@ class RenderWorker:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_yield_to_polls,
             )
         return self._pool
 
