@@ -32,7 +32,6 @@ from station.records import RecordsStore
 from station.refusals import RefusalLog
 from station.reports.archive import ReportArchive, StoredReport
 from station.reports.document import ReportDocument
-from station.reports.hourly_ledger import HourlyLedger
 from station.reports.production import ProductionReports
 from station.reports.render_worker import RenderWorker
 from station.reports.scheduled import ReportScheduler
@@ -124,7 +123,6 @@ class StationRuntime:
             )
             self.alarms.listeners.append(self.notification.on_event)
         self.report_archive = ReportArchive(self.records)
-        self.hourly_ledger = HourlyLedger(self.records)
         self.report_folder = self.data_dir / "reports" / config.station.id
         self.render_worker = RenderWorker()
         self.report_signoff = ReportSignoff(
@@ -140,10 +138,10 @@ class StationRuntime:
         self.report_scheduler: ReportScheduler | None = None
         """apscheduler, on the wall clock only (it cannot follow another clock)."""
         self._reports_due_ms = 0
+        """Station time the next report falls due: no look (no thread, no query) before."""
         self._weekly_due_ms = 0
         self._weekly_done_ms = 0
         """End of the last hour judged against the same hour last week."""
-        """Station time the next report falls due: no look (no thread, no query) before."""
         self.drivers = DriverFactory(endpoints, clock)
         self.devices = [
             DeviceAcquisition(d, self.drivers.poller(d), clock, self.bus.publish)
@@ -323,7 +321,7 @@ class StationRuntime:
         worker process). A file that fails is logged; the report itself is kept already, and
         `station report` or the API renders it again at any time."""
         formats = tuple(self.config.reports.archive_formats)
-        for stored in made if formats else []:
+        for stored in made:
             doc = ReportDocument.of(stored, self.config, None)
             try:
                 await self.render_worker.files(doc, formats, self.report_folder)
@@ -337,10 +335,10 @@ class StationRuntime:
         assert reports is not None
         until = datetime.fromtimestamp(min(now_ms, self.history.flushed_until_ms or 0) / 1000, UTC)
         hour = hour_ending_by(reports.calendar.tz, until)
-        self._weekly_due_ms = max(hour.end_ms, self._weekly_done_ms) + 3_600_000
         if hour.end_ms <= self._weekly_done_ms:
             self._weekly_due_ms = now_ms + 1000  # the file does not hold the next hour yet
             return
+        self._weekly_due_ms = hour.end_ms + 3_600_000
         try:
             judged = await asyncio.to_thread(reports.weekly_flows, hour)
         except Exception:

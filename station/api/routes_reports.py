@@ -218,8 +218,9 @@ def hourly_records(
     """The kept hourly quantity records of a run over a gas day, every version of each hour
     (a new one when late data changed it), unrounded."""
     rt = runtime_of(request)
-    if run not in {r.id for r in rt.config.reports.meter_runs}:
+    if rt.reports is None or run not in {r.id for r in rt.config.reports.meter_runs}:
         raise HTTPException(404, f"no meter run {run!r}")
+    ledger = rt.reports.ledger
     period = _period(rt, "daily", day)
     hours = StationCalendar(rt.config.station.timezone, rt.config.reports).hours(period)
     out = []
@@ -236,7 +237,7 @@ def hourly_records(
                 meter_resets=int(rec["meter_resets"]),
                 hash=k.hash,
             )
-            for k in rt.hourly_ledger.versions(run, hour.start_ms)
+            for k in ledger.versions(run, hour.start_ms)
             for rec in [k.record]
         ]
         out.append(HourOut(start=from_ms(hour.start_ms), label=hour.label, versions=versions))

@@ -25,6 +25,11 @@ FONTS = ["DejaVu Sans", "Noto Sans CJK JP"]
 BAR, LINE, PLAN = "#7f8c99", "#1f4e79", "#b05a00"
 
 
+def _style() -> Any:
+    """Fonts and size for every chart, and the same SVG ids for the same numbers."""
+    return plt.rc_context({"font.family": FONTS, "font.size": 8, "svg.hashsalt": "report"})
+
+
 def _svg(fig: Figure) -> str:
     out = io.BytesIO()
     fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -33,10 +38,10 @@ def _svg(fig: Figure) -> str:
 
 
 def _figure(title: str) -> tuple[Figure, Any]:
-    with plt.rc_context({"font.family": FONTS, "font.size": 8, "svg.hashsalt": "report"}):
-        fig, ax = plt.subplots(figsize=(7.2, 2.4), dpi=100)
-        ax.set_title(title, fontsize=9, loc="left")
-        ax.spines[["top"]].set_visible(False)
+    """A chart's figure; called inside `_style()`, which every text drawn needs."""
+    fig, ax = plt.subplots(figsize=(7.2, 2.4), dpi=100)
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.spines[["top"]].set_visible(False)
     return fig, ax
 
 
@@ -47,7 +52,7 @@ def _ticks(ax: Any, labels: Sequence[str], every: int) -> None:
 
 def daily_chart(r: dict[str, Any], t: dict[str, str]) -> str:
     rows = r["rows"]
-    with plt.rc_context({"font.family": FONTS, "font.size": 8, "svg.hashsalt": "report"}):
+    with _style():
         fig, ax = _figure(f"{t['chart_hourly']} · {r['run']}")
         x = range(len(rows))
         complete = [row["coverage"] >= 1.0 for row in rows]
@@ -68,7 +73,7 @@ def daily_chart(r: dict[str, Any], t: dict[str, str]) -> str:
 
 def monthly_chart(r: dict[str, Any], t: dict[str, str]) -> str:
     rows = r["rows"]
-    with plt.rc_context({"font.family": FONTS, "font.size": 8, "svg.hashsalt": "report"}):
+    with _style():
         fig, ax = _figure(f"{t['chart_daily']} · {r['run']}")
         x = range(len(rows))
         gaps = [row["gap_minutes"] > 0 for row in rows]
@@ -92,7 +97,7 @@ def shift_chart(r: dict[str, Any], t: dict[str, str], local: Any) -> str | None:
     flows = [x for x in r["readings"] if x["unit"] == "Nm³/h"]
     if not pressures and not flows:
         return None
-    with plt.rc_context({"font.family": FONTS, "font.size": 8, "svg.hashsalt": "report"}):
+    with _style():
         fig, ax = _figure(t["chart_shift"])
         x = range(len(r["marks"]))
         for reading in pressures:
