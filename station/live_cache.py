@@ -14,6 +14,20 @@ _LAYOUT_CACHE = 256
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceView:
+    """One device's tags as of a moment, as arrays (stale already applied): what a
+    serialiser of every value reads without a Python object per value."""
+
+    device: str
+    tags: tuple[str, ...]
+    values: npt.NDArray[np.float64]
+    quality: npt.NDArray[np.uint8]
+    ts_ms: npt.NDArray[np.int64]
+    heard: npt.NDArray[np.bool_]
+    """False for a tag nothing has been heard of yet."""
+
+
+@dataclass(frozen=True, slots=True)
 class LiveValue:
     tag: str
     device: str
@@ -100,6 +114,18 @@ class LiveCache:
             quality = Quality.UNCERTAIN_STALE
         shown = None if value != value else value
         return LiveValue(tag, dev.device, shown, quality, ts, now_s - ts / 1000)
+
+    def views(self, now_s: float) -> list[DeviceView]:
+        """Copies of every device's arrays, in the order `snapshot` lists tags."""
+        out = []
+        for dev in self._devices.values():
+            quality = dev.quality.copy()
+            silent_s = now_s - dev.heard_ms / 1000
+            if silent_s > self._stale_after.get(dev.device, float("inf")):
+                quality[quality == Quality.GOOD] = Quality.UNCERTAIN_STALE
+            ts = dev.ts.copy()
+            out.append(DeviceView(dev.device, dev.tags, dev.values.copy(), quality, ts, ts >= 0))
+        return out
 
     def snapshot(self, now_s: float) -> list[LiveValue]:
         out = []

@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,9 +31,9 @@ from station.login_throttle import LoginThrottle
 from station.records import RecordsStore
 from station.refusals import RefusalLog
 from station.reports.archive import ReportArchive, StoredReport
-from station.reports.document import ReportDocument
+from station.reports.document import ReportDocument, archive_name
 from station.reports.production import ProductionReports
-from station.reports.render_worker import RenderWorker
+from station.reports.report_worker import ReportWorker
 from station.reports.scheduled import ReportScheduler
 from station.reports.signoff import ReportSignoff
 from station.reports.weekly_flow import hour_ending_by
@@ -124,14 +124,19 @@ class StationRuntime:
             self.alarms.listeners.append(self.notification.on_event)
         self.report_archive = ReportArchive(self.records)
         self.report_folder = self.data_dir / "reports" / config.station.id
-        self.render_worker = RenderWorker()
+        self.report_worker = ReportWorker()
         self.report_signoff = ReportSignoff(
             self.report_archive, self.audit, self.refusals, self.now_ms
         )
         self.reports: ProductionReports | None = None
         if config.reports.meter_runs:
             self.reports = ProductionReports(
-                config, self.history_store, self.journal, self.report_archive, self.now_ms
+                config,
+                self.history_store,
+                self.journal,
+                self.report_archive,
+                self.now_ms,
+                self._report_content,
             )
         self._reporting: asyncio.Task[None] | None = None
         self._filing: asyncio.Task[None] | None = None
@@ -158,6 +163,17 @@ class StationRuntime:
 
     def now_ms(self) -> int:
         return int(self.clock.now_s() * 1000)
+
+    def _report_content(self, kind: str, period: str) -> tuple[str, str]:
+        """A report's content computed in the worker process, from the same files."""
+        return self.report_worker.content(
+            self.config,
+            self.history_store.path,
+            self.records.path,
+            kind,
+            period,
+            self.now_ms(),
+        )
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Runs `fn` on the loop that owns the station's state and waits for it: how anything
@@ -305,9 +321,35 @@ class StationRuntime:
         if self.report_scheduler is not None and due > now_ms:
             due = NEVER  # in production apscheduler's firing says when to look next
         self._reports_due_ms = due
+        self.file_later(made)
+
+    def file_later(self, made: list[StoredReport]) -> None:
+        """Files reports in the archive folder in the background (on this loop), one batch
+        after another, beside the next generation and the weekly check."""
         if made and self.config.reports.archive_formats:
-            # filed one batch after another, beside the next generation and the weekly check
             self._filing = asyncio.create_task(self._file_after(self._filing, made), name="file")
+
+    def unfiled_reports(self) -> list[StoredReport]:
+        """The latest version of every report whose archive files are not all there: a stop
+        cut its filing short, or the disk was full. Names only, no content read."""
+        formats = self.config.reports.archive_formats
+        latest = {(s.kind, s.period): s for s in self.report_archive.listing()}
+        return [s for s in latest.values() if not self._filed(s, formats)]
+
+    def _filed(self, stored: StoredReport, formats: Sequence[str]) -> bool:
+        """A version's files never change (they show its content, hash and version only)."""
+        lang, station = self.config.station.language.value, self.config.station.id
+        names = (
+            archive_name(station, stored.kind, stored.period, stored.version, lang, fmt)
+            for fmt in formats
+        )
+        return all((self.report_folder / name).exists() for name in names)
+
+    async def _file_unfiled(self) -> None:
+        missing = await asyncio.to_thread(self.unfiled_reports)
+        if missing:
+            log.info("%d reports without their archive files: filing them", len(missing))
+            await self.file_reports(missing)
 
     async def _file_after(
         self, before: asyncio.Task[None] | None, made: list[StoredReport]
@@ -322,9 +364,11 @@ class StationRuntime:
         `station report` or the API renders it again at any time."""
         formats = tuple(self.config.reports.archive_formats)
         for stored in made:
+            if self._filed(stored, formats):
+                continue
             doc = ReportDocument.of(stored, self.config, None)
             try:
-                await self.render_worker.files(doc, formats, self.report_folder)
+                await self.report_worker.files(doc, formats, self.report_folder)
             except Exception:
                 log.exception("report %s %s: archive files not written", stored.kind, stored.period)
 
@@ -388,6 +432,8 @@ class StationRuntime:
             asyncio.create_task(dev.run(), name=f"poll-{dev.device.id}") for dev in self.devices
         ]
         self._tasks.append(asyncio.create_task(self._alarm_timers(), name="alarm-timers"))
+        if self.config.reports.archive_formats:
+            self._filing = asyncio.create_task(self._file_unfiled(), name="file-unfiled")
 
     async def reporting_done(self) -> None:
         """Waits for the report, filing or weekly-flow work under way (a stepped clock outruns
@@ -399,6 +445,10 @@ class StationRuntime:
     async def stop(self) -> None:
         if self.report_scheduler is not None:
             self.report_scheduler.stop()
+        if self._filing is not None:
+            # what is not filed yet is filed at the next start; the file being written is
+            # finished (a file in the folder is always whole)
+            self._filing.cancel()
         await self.reporting_done()
         for task in self._tasks:
             task.cancel()
@@ -409,7 +459,7 @@ class StationRuntime:
             await self.notification.stop()
         self.refusals.flush(self.now_ms() + 60_000)
         self.anchor_audit(self.now_ms())
-        self.render_worker.close()
+        self.report_worker.close()
         self.history.stop()
         if self.influx is not None:
             self.influx.stop()

@@ -160,9 +160,5 @@ async def live(
     snapshot: LiveSnapshot = request.app.state.live_snapshot
     current = snapshot.current
     wanted = split_tags(runtime_of(request), tags)
-    if wanted is None:
-        body = current.body
-    else:
-        values = [v for t in wanted if (v := current.by_tag.get(t)) is not None]
-        body = LiveResponse(now=current.response.now, values=values).model_dump_json().encode()
+    body = current.body if wanted is None else current.only(wanted)
     return Response(body, media_type="application/json")

@@ -105,7 +105,7 @@ async def _rendered(
     in the worker process: charts and printing never hold up a poll."""
     rt = runtime_of(request)
     doc = ReportDocument.of(_find(rt, kind, period, version), rt.config, lang)
-    return doc, await rt.render_worker.render(doc, fmt)
+    return doc, await rt.report_worker.render(doc, fmt)
 
 
 def _download(doc: ReportDocument, body: bytes, fmt: str, media_type: str) -> Response:
@@ -342,6 +342,7 @@ async def generate(
         raise HTTPException(400, f"the {kind} period {period} has not ended")
     heavy: BoundedWork = request.app.state.heavy
     stored = await heavy.run(production.generate, kind, period, rt.now_ms())
+    await rt.call(rt.file_later, [stored])
     rt.audit.append(
         rt.now_ms(),
         user.username,

@@ -48,9 +48,12 @@ class ReportDocument:
         return str(r.get("gas_day") or r.get("month") or r.get("shift") or self.period)
 
     def file_name(self, fmt: str) -> str:
-        """Station, kind, period, version and language: unique in the archive folder."""
-        period = self.period.replace(":", "")
-        return f"{self.station_id}-{self.kind}-{period}-v{self.version}-{self.lang}.{fmt}"
+        return archive_name(self.station_id, self.kind, self.period, self.version, self.lang, fmt)
+
+
+def archive_name(station: str, kind: str, period: str, version: int, lang: str, fmt: str) -> str:
+    """Station, kind, period, version and language: unique in the archive folder."""
+    return f"{station}-{kind}-{period.replace(':', '')}-v{version}-{lang}.{fmt}"
 
 
 def render(doc: ReportDocument, fmt: str) -> bytes:

@@ -60,9 +60,11 @@ class ProductionReports:
         journal: AlarmJournal,
         archive: ReportArchive,
         now_ms: Callable[[], int] | None = None,
+        compute: Callable[[str, str], tuple[str, str]] | None = None,
     ) -> None:
         """`now_ms`: the station's clock; the hours that ended by then are kept, versioned, in
-        the ledger of hourly records each time a report computes them."""
+        the ledger of hourly records each time a report computes them. `compute`: where a
+        report's content is computed when not here (the service's worker process)."""
         self.config = config
         self.history = history
         self.journal = journal
@@ -70,6 +72,7 @@ class ProductionReports:
         self.ledger = HourlyLedger(archive.store)
         self.now_ms = now_ms or (lambda: int(time.time() * 1000))
         self.calendar = StationCalendar(config.station.timezone, config.reports)
+        self.compute = compute
 
     def records(self, run: MeterRunConfig, period: Period) -> list[HourlyRecord]:
         """The hourly records of a run over a period, held against the ledger: an hour whose
@@ -251,7 +254,10 @@ class ProductionReports:
     def generate(
         self, kind: str, period: str, now_ms: int, progress: Progress | None = None
     ) -> StoredReport:
-        content, digest = self.content(kind, period, progress)
+        if self.compute is not None and progress is None:
+            content, digest = self.compute(kind, period)
+        else:
+            content, digest = self.content(kind, period, progress)
         return self.archive.keep(kind, period, content, digest, now_ms)
 
     def catch_up(

@@ -76,7 +76,7 @@ def local_time(timezone: str, fmt: str = "%m-%d %H:%M") -> Callable[[int], str]:
     return local
 
 
-def render_report_html(doc: ReportDocument) -> str:
+def render_report_html(doc: ReportDocument, for_print: bool = False) -> str:
     from station.reports.charts import charts_for  # matplotlib: loaded where reports render
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -87,7 +87,7 @@ def render_report_html(doc: ReportDocument) -> str:
     t = WORDS[doc.lang]
     return env.get_template(f"{doc.kind}.html").render(
         reports=doc.reports,
-        charts=charts_for(doc, t),
+        charts=charts_for(doc, t, "png" if for_print else "svg"),
         station=doc.station_name,
         day=doc.title_period,
         lang=doc.lang,

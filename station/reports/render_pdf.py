@@ -9,5 +9,5 @@ from station.reports.render_html import render_report_html
 def render_report_pdf(doc: ReportDocument) -> bytes:
     from weasyprint import HTML  # imported where it runs: the worker process
 
-    pdf: bytes = HTML(string=render_report_html(doc)).write_pdf()
+    pdf: bytes = HTML(string=render_report_html(doc, for_print=True)).write_pdf()
     return pdf
