@@ -59,6 +59,7 @@ async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
         archive = ReportArchive(station.rt.records)
         await until_made(station, archive)
         await station.run(30 * 60)  # more ticks: nothing is made twice
+        await station.rt.reporting_done()  # the archive files (a stop leaves the rest)
         reports = archive.listing("daily")
         shifts = archive.listing("shift")
         cursor = archive.cursor("daily")
