@@ -6,12 +6,14 @@ import asyncio
 import concurrent.futures
 import logging
 import shutil
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from station.acquisition import DeviceAcquisition
+from station.actor_audit import ActorAudit
 from station.alarms.actions import AlarmActions
 from station.alarms.engine import AlarmEngine
 from station.alarms.journal import AlarmJournal
@@ -21,16 +23,20 @@ from station.audit import AuditTrail
 from station.clock import Clock, WallClock
 from station.config.models import DeviceConfig, ModbusTag, StationConfig, TagConfig
 from station.device_drivers import DriverFactory
+from station.duty.desk import DutyDesk
+from station.duty.store import DutyRecords
 from station.fanout import SampleBus
 from station.history import HistoryStore, HistoryWriter
 from station.history.counters import CounterSpec
 from station.history.influx import InfluxForwarder
 from station.history.spool import Spool
+from station.history.store import Aggregate
 from station.live_cache import LiveCache
 from station.login_throttle import LoginThrottle
 from station.records import RecordsStore
 from station.refusals import RefusalLog
 from station.reports.archive import ReportArchive, StoredReport
+from station.reports.calendar import Period, StationCalendar
 from station.reports.document import ReportDocument, archive_name
 from station.reports.production import ProductionReports
 from station.reports.report_worker import ReportWorker
@@ -128,6 +134,22 @@ class StationRuntime:
         self.report_signoff = ReportSignoff(
             self.report_archive, self.audit, self.refusals, self.now_ms
         )
+        self.duty_calendar = StationCalendar(config.station.timezone, config.reports)
+        self.duty_audit = ActorAudit(self.audit, self.refusals, self.now_ms)
+        counters = [t.id for _, t in config.all_tags() if t.counter is not None]
+        self.duty = DutyDesk(
+            config.duty,
+            self.duty_calendar,
+            DutyRecords(self.records),
+            self.live,
+            self.alarms,
+            [t for t in config.reports.shift_readings if t not in counters],
+            counters,
+        )
+        self.alarms.listeners.append(self.duty.on_alarm_event)
+        self._handover_due_ms = 0
+        """The end of the shift under way: its handover is drafted then."""
+        self._drafting: asyncio.Task[None] | None = None
         self.reports: ProductionReports | None = None
         if config.reports.meter_runs:
             self.reports = ProductionReports(
@@ -228,6 +250,9 @@ class StationRuntime:
                 self._reporting = asyncio.create_task(self._reports_due(now), name="reports")
             elif self.reports is not None and idle and now >= self._weekly_due_ms:
                 self._reporting = asyncio.create_task(self._weekly_flow_due(now), name="weekly")
+            self.duty.tick(now, self.alarms.set_internal)
+            if now >= self._handover_due_ms and (self._drafting is None or self._drafting.done()):
+                self._drafting = asyncio.create_task(self._shift_ended(now), name="handover")
             self._watch_devices(now)
             self._watch_history(now)
             if self.influx is not None:
@@ -235,6 +260,53 @@ class StationRuntime:
             if self.notification is not None:
                 self.notification.tick(now, self._escalated)
             await self.clock.sleep(1.0)
+
+    async def _shift_ended(self, now_ms: int) -> None:
+        """At each shift's end, the handover drafted with what the service knows at that
+        instant (the readings and totalisers then); on the service's first look, nothing
+        ended yet."""
+        shift = self.duty.shift_at(now_ms)
+        first = self._handover_due_ms == 0
+        self._handover_due_ms = shift.end_ms
+        if first:
+            return
+        ended = self.duty.previous(shift)
+        try:
+            draft = await self.handover_draft(ended, wait_s=300)
+            self.duty.keep_draft(ended, self.now_ms(), draft)
+        except Exception:
+            log.exception("the handover draft of %s failed", self.duty.shift_id(ended))
+
+    async def handover_draft(self, shift: Period, wait_s: float = 2.0) -> dict[str, Any]:
+        """The handover at the end of `shift` as of now: the gas delivered in it read from
+        history on a thread, the rest on the core's loop (live values, alarm states).
+        `wait_s`: how long the history writer is waited for to hold the shift (the draft at a
+        shift's end waits for it; one asked over the API does not hold its caller)."""
+        now = self.now_ms()
+        draft = await self.call(self.duty.draft, shift, now, [])  # the instant's values
+        until = min(now, shift.end_ms)
+        # the minutes up to the handover are in the file (at most the writer's half second
+        # away; a stepped clock outruns it by hours)
+        deadline = time.monotonic() + wait_s
+        while (self.history.flushed_until_ms or 0) < until and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        held = min(until, self.history.flushed_until_ms or 0)
+        draft["delivered"] = await asyncio.to_thread(self._delivered, shift.start_ms, held)
+        if held < until:  # the writer is stuck (a full disk): said, never passed off as whole
+            log.warning("handover of %s: history holds the shift only until %d", shift.label, held)
+            for run in draft["delivered"]:
+                run["until_ms"] = held
+        return draft
+
+    def _delivered(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """Per meter run, the counter increments of the minutes in [start, end)."""
+        out = []
+        for run in self.config.reports.meter_runs:
+            tag = run.standard_volume
+            points = self.history_store.query([tag], start_ms, end_ms, 60, Aggregate.DELTA)[tag]
+            volume = sum(p.value for p in points if p.value is not None)
+            out.append({"run": run.id, "tag": tag, "standard_volume": volume})
+        return out
 
     def _watch_devices(self, now_ms: int) -> None:
         """A device whose polls take longer than its interval skips slots, or whose clock is
@@ -438,7 +510,7 @@ class StationRuntime:
     async def reporting_done(self) -> None:
         """Waits for the report, filing or weekly-flow work under way (a stepped clock outruns
         it)."""
-        for task in (self._reporting, self._filing):
+        for task in (self._reporting, self._filing, self._drafting):
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
 

@@ -13,6 +13,7 @@ from simulators.station_sim import StationSimulator
 from station.clock import Clock, ManualClock
 from station.config.loader import default_config_path, load_config
 from station.config.models import StationConfig
+from station.duty.config import DutyConfig
 from station.loopback import free_port
 
 EXAMPLE = default_config_path()
@@ -31,6 +32,12 @@ def config_with_free_ports(tmp_path: Path, **replacements: str) -> tuple[Path, d
     path = tmp_path / "station.yaml"
     path.write_text(text, encoding="utf-8")
     return path, ports
+
+
+def without_rounds(cfg: StationConfig) -> StationConfig:
+    """The example station with nobody walking its inspection rounds: for tests of the process
+    alarms over hours, where an overdue round would be one more (rightly raised) alarm."""
+    return cfg.model_copy(update={"duty": DutyConfig()})
 
 
 @pytest.fixture

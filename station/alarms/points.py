@@ -295,6 +295,20 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 ),
             )
         )
+    # an inspection round overdue, judged by the duty desk
+    for round_cfg in station.duty.rounds:
+        points.append(
+            AlarmPoint(
+                id=f"ROUND-OVERDUE.{round_cfg.id}",
+                kind="internal",
+                priority=station.duty.round_priority,
+                rule="internal",
+                message=Message(
+                    zh=f"{round_cfg.name_zh}超时未完成（{{cause}}起）",
+                    en=f"{round_cfg.name_en} overdue (due {{cause}})",
+                ),
+            )
+        )
     ids = [p.id for p in points]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:

@@ -190,6 +190,15 @@ def _report_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
                 yield ("reports", group, i), f"unknown tag {tag!r}"
 
 
+def _duty_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
+    """A round item compared with a transmitter names one that exists."""
+    tags = {t.id for _, t in cfg.all_tags()}
+    for r, round_cfg in enumerate(cfg.duty.rounds):
+        for i, item in enumerate(round_cfg.items):
+            if item.tag is not None and item.tag not in tags:
+                yield ("duty", "rounds", r, "items", i, "tag"), f"unknown tag {item.tag!r}"
+
+
 def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> ConfigIssue:
     """Name the line of the mistake. PyYAML notices an unclosed bracket or quote, or a key
     without its colon, only where the next token stands (the line after); its context mark
@@ -221,7 +230,12 @@ def parse_config(text: str, file: str = "<string>") -> StationConfig:
         raise ConfigError(issues) from None
     semantic = [
         ConfigIssue(file, pos.line_of(loc), _dotted(loc), msg)
-        for loc, msg in (*_semantic_issues(cfg), *_alarm_issues(cfg), *_report_issues(cfg))
+        for loc, msg in (
+            *_semantic_issues(cfg),
+            *_alarm_issues(cfg),
+            *_report_issues(cfg),
+            *_duty_issues(cfg),
+        )
     ]
     if semantic:
         raise ConfigError(semantic)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from drivers.modbus.codec import DataType, Order
 from drivers.modbus.planner import Table
 from station.alarms.config import AlarmConfig
+from station.duty.config import DutyConfig
 from station.reports.config import ReportsConfig
 
 TagId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
@@ -337,6 +338,7 @@ class StationConfig(Strict):
     alarms: AlarmConfig = AlarmConfig()
     audit: AuditConfig = AuditConfig()
     reports: ReportsConfig = ReportsConfig()
+    duty: DutyConfig = DutyConfig()
 
     def all_tags(self) -> list[tuple[DeviceConfig, TagConfig]]:
         out: list[tuple[DeviceConfig, TagConfig]] = []

@@ -253,7 +253,10 @@ class HistoryWriter:
                     self.store.clear_unflushed(conn)
                 elif oldest is not None:
                     self.store.mark_unflushed(conn, oldest)
-            # counted once committed, never before
+            # counted once committed, never before: a reader of the file (a report, a
+            # handover) that waits for `flushed_until_ms` finds those rollups there
+            if flushed and newest is not None:
+                self.flushed_until_ms = newest
             if self.stats.last_error is not None:
                 log.info("history writes succeed again")
             self.stats.last_error = None
@@ -316,7 +319,6 @@ class HistoryWriter:
         if first or final or newest_ms - (self._last_flush_ms or 0) >= flush_ms:
             self._flush_rollups(conn)
             self._last_flush_ms = newest_ms
-            self.flushed_until_ms = newest_ms
             flushed = True
         if self._last_purge_ms is None or newest_ms - self._last_purge_ms >= 3_600_000:
             self._last_purge_ms = newest_ms

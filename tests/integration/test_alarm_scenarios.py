@@ -16,7 +16,7 @@ from station.clock import ManualClock
 from station.config.loader import default_config_path, load_config
 from station.config.models import StationConfig
 from station.runtime import StationRuntime
-from tests.conftest import free_port
+from tests.conftest import free_port, without_rounds
 
 pytestmark = pytest.mark.integration
 START = 1_764_036_000.0  # 2025-11-25 10:00 Asia/Shanghai
@@ -73,7 +73,7 @@ async def station(tmp_path: Path) -> AsyncIterator[Station]:
 
 
 async def test_normal_day_raises_no_alarm(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = without_rounds(load_config(default_config_path()))
     # a whole day: 10 s polls keep it to ~9,000 rounds over real sockets
     cfg = cfg.model_copy(
         update={"devices": [d.model_copy(update={"poll_interval_s": 10.0}) for d in cfg.devices]}

@@ -54,7 +54,10 @@ def fill(disk: Path) -> Path:
 
 
 @pytest.mark.expect_log(
-    "history write failed", "alarm journal write failed", "history writer failed"
+    "history write failed",
+    "alarm journal write failed",
+    "history writer failed",
+    "duty log write failed",
 )
 async def test_a_full_disk_is_alarmed_loses_nothing_and_recovers(small_disk: Path) -> None:
     cfg = load_config(default_config_path())
@@ -98,6 +101,10 @@ async def test_a_full_disk_is_alarmed_loses_nothing_and_recovers(small_disk: Pat
         assert [a for a in raised if not a.startswith("HISTORIAN.")] == process
         assert {"HISTORIAN.DISK", "HISTORIAN.WRITE"} <= set(raised)
         assert {"AT-401.L", "PT-301.L", "PT-301.LL"} <= set(station.events("raised_hidden"))
+        # the duty log's automatic entries waited too, and are all there: one per raise
+        written = [e.text for e in station.rt.duty.records.log(author="system", limit=10_000)]
+        assert [t.split()[0] for t in written if " raised " in t] == raised
+        assert station.rt.duty.last_error is None
         polls = {d.device.id: d.stats.polls for d in station.rt.devices}
         tags = {d.device.id: d.tags[0] for d in station.rt.devices}
     finally:

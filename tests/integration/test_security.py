@@ -277,6 +277,18 @@ EXPECTED_RULES = {
     ("POST", "/api/reports/{kind}/{period}/sign"): "station_master",
     ("POST", "/api/reports/{kind}/{period}/correct"): "station_master",
     ("PUT", "/api/reports/plans/{month}"): "station_master",
+    ("PUT", "/api/duty/roster/{shift}"): "shift_leader",
+    ("POST", "/api/duty/log"): "operator",
+    ("POST", "/api/duty/orders"): "shift_leader",
+    ("POST", "/api/duty/handovers/{shift}/sign"): "operator",
+    ("POST", "/api/duty/handovers/{shift}/accept"): "operator",
+    ("POST", "/api/duty/handovers/{shift}/refuse"): "operator",
+    ("POST", "/api/duty/rounds/{record}/start"): "operator",
+    ("POST", "/api/duty/rounds/{record}/items"): "operator",
+    ("POST", "/api/duty/rounds/{record}/complete"): "operator",
+    ("POST", "/api/duty/rounds/{record}/approve"): "shift_leader",
+    ("POST", "/api/duty/hazards"): "operator",
+    ("POST", "/api/duty/hazards/{hazard}/close"): "station_master",
 }
 
 
@@ -293,20 +305,20 @@ async def test_every_route_has_its_rule_and_an_unguarded_one_refuses_to_start(
     # a write route added without a rule: the app does not start
     loose = APIRouter()
 
-    @loose.post("/api/duty/log")
+    @loose.post("/api/unguarded")
     def write_log() -> None:
         return None
 
-    with pytest.raises(RuntimeError, match="POST /api/duty/log"):
+    with pytest.raises(RuntimeError, match="POST /api/unguarded"):
         create_app(site.rt, extra_routers=[loose])
     # nor a read route outside a guarded router
     loose_read = APIRouter()
 
-    @loose_read.get("/api/duty/log")
+    @loose_read.get("/api/unguarded")
     def read_log() -> None:
         return None
 
-    with pytest.raises(RuntimeError, match="GET /api/duty/log"):
+    with pytest.raises(RuntimeError, match="GET /api/unguarded"):
         create_app(site.rt, extra_routers=[loose_read])
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from station.config.loader import default_config_path, load_config
 from station.config.models import StationConfig
+from tests.conftest import without_rounds
 from tests.integration.test_alarm_scenarios import START, Station
 
 pytestmark = pytest.mark.integration
@@ -18,7 +19,7 @@ WEEK_S = 7 * 86_400
 
 
 def five_second_polls() -> StationConfig:
-    cfg = load_config(default_config_path())
+    cfg = without_rounds(load_config(default_config_path()))
     return cfg.model_copy(
         update={
             "devices": [d.model_copy(update={"poll_interval_s": 5.0}) for d in cfg.devices],

@@ -1,0 +1,67 @@
+"""Duty settings as the station config writes them: the crews' rotation and the rounds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrewConfig(Strict):
+    name: str = Field(min_length=1, max_length=40)
+    members: list[str] = Field(min_length=1, max_length=8)
+    """User names; the first is the crew's operator of record."""
+
+
+class RoundItemConfig(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+    name_zh: str
+    name_en: str
+    tag: str | None = None
+    """A transmitter the item's reading is compared with (a local gauge against it)."""
+    tolerance: float | None = Field(default=None, gt=0)
+    """Reading and live value further apart than this (in the tag's unit) are flagged."""
+
+
+class RoundConfig(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+    name_zh: str
+    name_en: str
+    every_h: float = Field(default=2.0, gt=0, le=24)
+    """A round falls due this often, counted from the start of each shift."""
+    grace_min: float = Field(default=30, ge=0, le=720)
+    """Due becomes overdue (a low-priority alarm) this long after it fell due; missed when
+    the next one falls due undone."""
+    items: list[RoundItemConfig] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> RoundConfig:
+        ids = [i.id for i in self.items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"round {self.id}: item ids repeat: {', '.join(dupes)}")
+        return self
+
+
+class DutyConfig(Strict):
+    crews: list[CrewConfig] = []
+    """A repeating pattern: crew i works the shifts numbered i, i + n, i + 2n, … counted from
+    the first shift of `rotation_start` (n crews). The roster entered by a shift leader
+    overrides it shift by shift."""
+    rotation_start: date | None = None
+    rounds: list[RoundConfig] = []
+    round_priority: int = Field(default=4, ge=1, le=4)
+
+    @model_validator(mode="after")
+    def _rotation(self) -> DutyConfig:
+        if self.crews and self.rotation_start is None:
+            raise ValueError("duty.crews needs duty.rotation_start (the first crew's first day)")
+        ids = [r.id for r in self.rounds]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"round ids repeat: {', '.join(dupes)}")
+        return self

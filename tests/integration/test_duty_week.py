@@ -1,0 +1,283 @@
+"""A simulated week of duty on a stepped clock, over real HTTP and real Modbus sockets: two
+crews of two operators, a handover drafted at every shift end, a refused handover that keeps
+the outgoing crew on duty, an inspection round a shift (one late: its alarm raised and
+cleared), a not-OK item that opens a hazard carried in every handover until the station
+master closes it, a standing order acknowledged at each handover while in force, the duty log
+with its automatic entries, and the refusals of roles in the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from station.api import create_app
+from station.config.loader import default_config_path, load_config
+from station.duty.config import CrewConfig, DutyConfig, RoundConfig, RoundItemConfig
+from station.users import Role
+from tests.conftest import free_port
+from tests.integration.test_alarm_api import serve
+from tests.integration.test_alarm_scenarios import Station
+
+pytestmark = pytest.mark.integration
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FIRST = datetime(2025, 11, 25, 8, 0, tzinfo=SHANGHAI)  # the first shift (day, crew A)
+SHIFTS = 14
+H = 3600.0
+
+
+def shift_id(i: int) -> str:
+    return (FIRST + timedelta(hours=12 * i)).strftime("%Y-%m-%dT%H:%M")
+
+
+def local_ms(i: int, hours: float) -> int:
+    return int((FIRST + timedelta(hours=12 * i + hours)).timestamp() * 1000)
+
+
+class Desk:
+    """The station's people at the API."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> None:
+        self.http = http
+        self.tokens = tokens
+
+    async def post(self, who: str, url: str, body: Any = None, status: int = 200) -> Any:
+        r = await self.http.post(url, json=body, headers=self.tokens[who])
+        assert r.status_code == status, (url, r.status_code, r.text)
+        return r.json()
+
+    async def get(self, url: str, **params: Any) -> Any:
+        r = await self.http.get(url, params=params)
+        assert r.status_code == 200, (url, r.text)
+        return r.json()
+
+    async def walk_round(self, who: str, shift: int, flange_ok: bool = True) -> int | None:
+        """The shift's round: the gauge read off the transmitter's live value."""
+        (slot,) = await self.get("/api/duty/rounds", shift=shift_id(shift))
+        await self.post(who, f"/api/duty/rounds/{slot['id']}/start")
+        live = await self.get("/api/live", tags="PT-301")
+        gauge = round(live["values"][0]["value"], 3)
+        pt = await self.post(
+            who,
+            f"/api/duty/rounds/{slot['id']}/items",
+            {"item": "PT", "ok": True, "reading": gauge},
+        )
+        assert pt["flagged"] is False and pt["hazard"] is None
+        flange = await self.post(
+            who,
+            f"/api/duty/rounds/{slot['id']}/items",
+            {"item": "FLANGE", "ok": flange_ok, "note": None if flange_ok else "weep at FV-3"},
+        )
+        done = await self.post(who, f"/api/duty/rounds/{slot['id']}/complete")
+        assert done["state"] == "done" and done["done_by"] == who
+        return flange["hazard"]  # type: ignore[no-any-return]
+
+    async def hand_over(self, outgoing: str, incoming: str, shift: int) -> dict[str, Any]:
+        url = f"/api/duty/handovers/{shift_id(shift)}"
+        notes = {"operating_mode": "run A regulating", "problems": f"shift {shift}: none"}
+        await self.post(outgoing, f"{url}/sign", {"notes": notes})
+        return await self.post(incoming, f"{url}/accept")  # type: ignore[no-any-return]
+
+
+async def test_a_week_of_duty(tmp_path: Path) -> None:
+    cfg = load_config(default_config_path())
+    duty = DutyConfig(
+        crews=[
+            CrewConfig(name="A", members=["a1", "a2"]),
+            CrewConfig(name="B", members=["b1", "b2"]),
+        ],
+        rotation_start=date(2025, 11, 25),
+        rounds=[
+            RoundConfig(
+                id="R", name_zh="站内巡检", name_en="Station round", every_h=12, grace_min=60,
+                items=[
+                    RoundItemConfig(id="PT", name_zh="出站压力表", name_en="Outlet gauge",
+                                    tag="PT-301", tolerance=0.02),
+                    RoundItemConfig(id="FLANGE", name_zh="法兰检漏", name_en="Flange leak check"),
+                ],
+            )
+        ],
+    )  # fmt: skip
+    cfg = cfg.model_copy(
+        update={
+            "duty": duty,
+            "devices": [d.model_copy(update={"poll_interval_s": 60.0}) for d in cfg.devices],
+        }
+    )
+    station = Station(cfg, tmp_path)
+    rt = station.rt
+    now = rt.now_ms()
+    people = {"a1": Role.operator, "a2": Role.operator, "b1": Role.operator,
+              "b2": Role.operator, "leader": Role.shift_leader, "master": Role.station_master,
+              "viewer": Role.viewer}  # fmt: skip
+    for name, role in people.items():
+        rt.users.add(name, f"{name}-pass-1", role, None, now)
+    await station.start()
+    port = free_port()
+    server, task = await serve(create_app(rt), port)
+    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    tokens: dict[str, dict[str, str]] = {}
+
+    async def log_in() -> None:
+        """Each shift, everyone logs in again (a session lasts less than a shift)."""
+        for name in people:
+            body = {"username": name, "password": f"{name}-pass-1"}
+            r = await http.post("/api/login", json=body)
+            tokens[name] = {"Authorization": f"Bearer {r.json()['token']}"}
+
+    await log_in()
+    desk = Desk(http, tokens)
+
+    async def until(ms: int) -> None:
+        await station.run(max(0.0, (ms - rt.now_ms()) / 1000))
+
+    try:
+        # -- day 1, 10:00: the 08:00 round is overdue (since 09:00) --------------------
+        await station.run(120)
+        assert station.raised() == ["ROUND-OVERDUE.R"]
+        now_on = await desk.get("/api/duty/now")
+        assert now_on["shift"] == shift_id(0) and now_on["on_duty"][:2] == ["a1", "a2"]
+        # roles: a viewer writes nothing, a operator closes no hazard, issues no order
+        await desk.post("viewer", "/api/duty/log", {"category": "note", "text": "x"}, 403)
+        await desk.post("a1", "/api/duty/orders",
+                        {"text": "x", "start": "2025-11-25T12:00", "end": "2025-11-27T12:00"},
+                        403)  # fmt: skip
+        hazard = await desk.walk_round("a1", 0, flange_ok=False)
+        assert hazard is not None
+        await station.run(60)
+        assert station.events("cleared") == ["ROUND-OVERDUE.R"]
+        # a1 writes the log (the event earlier than the writing) and corrects it
+        entry = await desk.post("a1", "/api/duty/log", {
+            "event_time": "2025-11-25T09:45", "category": "operation",
+            "text": "switched the heater to B", "tag": "TT-102", "value": 45.0})  # fmt: skip
+        assert entry["on_duty"][:2] == ["a1", "a2"] and entry["written"] > entry["event_time"]
+        fix = await desk.post("a2", "/api/duty/log", {
+            "category": "correction", "text": "heater switched to B at 09:40, not 09:45",
+            "corrects": entry["id"]})  # fmt: skip
+        assert fix["corrects"] == entry["id"]
+        await desk.post(
+            "a2", "/api/duty/log", {"category": "correction", "text": "x", "corrects": 99999}, 404
+        )
+        order = await desk.post("leader", "/api/duty/orders", {
+            "text": "walk heater B every hour", "start": "2025-11-25T12:00",
+            "end": "2025-11-27T12:00"})  # fmt: skip
+        # 14:00: a gas leak for five minutes, latched at high-high
+        await until(local_ms(0, 6))
+        station.sim.set_scenario("gas-leak")
+        await station.run(300)
+        station.sim.set_scenario("normal")
+
+        drafts: list[dict[str, Any]] = []
+        for i in range(SHIFTS):
+            crew, nxt = ("a1", "b1") if i % 2 == 0 else ("b1", "a1")
+            await log_in()
+            if i > 0:  # the round of the shift: done ten minutes in, or late on shift 5
+                late = i == 5
+                await until(local_ms(i, 1.5 if late else 1 / 6))
+                if late:
+                    assert rt.alarms.status["ROUND-OVERDUE.R"].active
+                await desk.walk_round(crew, i)
+            if i == 1:  # the night crew acknowledges and resets the latched leak alarm
+                await desk.post(
+                    "b1", "/api/alarms/ack", {"ids": ["GT-02.HH"], "comment": "leak fixed"}
+                )
+                await desk.post("b1", "/api/alarms/GT-02.HH/reset", {"comment": "detector 0"})
+            if i == 6:  # the station master closes the hazard
+                await desk.post("a1", f"/api/duty/hazards/{hazard}/close", {"action": "x"}, 403)
+                closed = await desk.post("master", f"/api/duty/hazards/{hazard}/close",
+                                         {"action": "flange FV-3 re-torqued"})  # fmt: skip
+                assert closed["closed_by"] == "master"
+            await until(local_ms(i, 12) + 120_000)  # the shift ends: its handover is drafted
+            await log_in()
+            handover = await desk.get(f"/api/duty/handovers/{shift_id(i)}")
+            assert [s["step"] for s in handover["steps"]] == ["drafted"]
+            drafts.append(handover["draft"])
+            if i == 3:  # the day crew refuses the night's handover: the night stays on
+                url = f"/api/duty/handovers/{shift_id(i)}"
+                await desk.post("b1", f"{url}/sign", {"notes": {"problems": "none"}})
+                refused = await desk.post(
+                    "a1", f"{url}/refuse", {"reason": "the duty log of the night is incomplete"}
+                )
+                assert refused["state"] == "refused"
+                on = await desk.get("/api/duty/now")
+                assert set(on["on_duty"]) == {"a1", "a2", "b1", "b2"}
+                assert on["previous_handover"] == "refused"
+                await desk.post("b1", f"{url}/sign", {"notes": {"problems": "log completed"}})
+                accepted = await desk.post("a1", f"{url}/accept")
+                assert [s["step"] for s in accepted["steps"]] == [
+                    "drafted",
+                    "signed",
+                    "refused",
+                    "signed",
+                    "accepted",
+                ]
+                assert (await desk.get("/api/duty/now"))["on_duty"] == ["a1", "a2"]
+            else:
+                # the incoming cannot accept before the outgoing signs; a stranger cannot sign
+                await desk.post(nxt, f"/api/duty/handovers/{shift_id(i)}/accept", None, 409)
+                await desk.post("leader", f"/api/duty/handovers/{shift_id(i)}/sign", {}, 409)
+                done = await desk.hand_over(crew, nxt, i)
+                assert done["state"] == "accepted"
+
+        # -- what the drafts held --------------------------------------------------------
+        for i, d in enumerate(drafts):
+            assert d["shift"] == shift_id(i)
+            assert local_ms(i, 12) <= d["at_ms"] <= local_ms(i, 12) + 60_000
+            assert d["outgoing"] == (["a1", "a2"] if i % 2 == 0 else ["b1", "b2"])
+            # the totaliser as history holds it at the handover instant
+            read = next(t for t in d["totals"] if t["tag"] == "FQ-301S")
+            total = read["value"]
+            assert d["at_ms"] - 60_000 <= read["ts_ms"] <= d["at_ms"]  # the last poll
+            raw = rt.history_store.query(["FQ-301S"], read["ts_ms"], read["ts_ms"] + 1)
+            assert [p.value for p in raw["FQ-301S"]] == [total]
+            if i > 0:
+                before = next(t for t in drafts[i - 1]["totals"] if t["tag"] == "FQ-301S")
+                (run,) = d["delivered"]
+                assert run["standard_volume"] == pytest.approx(total - before["value"], rel=0.01)
+            # the hazard in every handover until it was closed (in shift 6)
+            assert [h["id"] for h in d["hazards"]] == ([hazard] if i < 6 else [])
+            # the round: done in every shift; late in shift 5, done all the same
+            assert [r["state"] for r in d["rounds"]["done"]] == ["done"]
+            assert d["rounds"]["missed"] == []
+            assert [o["id"] for o in d["orders"]] == ([order["id"]] if 0 <= i <= 3 else [])
+        first = drafts[0]
+        assert {a["id"] for a in first["alarms"]["raised"]} >= {"GT-02.H", "GT-02.HH"}
+        assert "GT-02.HH" in {a["id"] for a in first["alarms"]["unacknowledged"]}
+        assert "GT-02.HH" not in {a["id"] for a in drafts[1]["alarms"]["unacknowledged"]}
+        assert drafts[1]["carried"] == {"problems": "shift 0: none"}
+        assert [e["text"] for e in first["log"] if e["author"] == "a1"] == [
+            "switched the heater to B"
+        ]
+        # the late round raised its alarm once more and cleared it
+        assert station.events("raised").count("ROUND-OVERDUE.R") == 2
+        assert station.events("cleared").count("ROUND-OVERDUE.R") == 2
+        # the standing order: acknowledged at each handover into a shift it was in force
+        (kept,) = await desk.get("/api/duty/orders")
+        assert sorted(kept["acknowledged"]) == [shift_id(i) for i in (1, 2, 3, 4)]
+        await station.run(60)  # the automatic entries are written at the next tick
+        # the log: found by text, with the automatic entries of alarms and handovers
+        heater = await desk.get("/api/duty/log", text="HEATER")
+        assert [e["id"] for e in heater] == [entry["id"], fix["id"]]
+        auto = await desk.get("/api/duty/log", author="system", limit=1000)
+        texts = [e["text"] for e in auto]
+        assert any(t.startswith("GT-02.HH raised") for t in texts)
+        assert any("GT-02.HH acknowledged (b1)" in t for t in texts)
+        assert sum("refused by a1" in t for t in texts) == 1
+        assert sum("drafted" in t for t in texts) == SHIFTS
+        page = await desk.get("/api/duty/log", limit=2, offset=1)
+        assert len(page) == 2
+        # every refusal of a role is in the audit trail
+        denied = [e for e in rt.audit.entries(100_000) if e.result.startswith("denied")]
+        assert {e.action for e in denied} >= {"duty.log", "duty.order", "duty.hazard.close"}
+        ok = {e.action for e in rt.audit.entries(100_000) if e.result == "ok"}
+        assert {"duty.handover.sign", "duty.handover.accept", "duty.handover.refuse",
+                "duty.round.complete", "duty.hazard.close", "duty.log"} <= ok  # fmt: skip
+    finally:
+        await http.aclose()
+        server.should_exit = True
+        await task
+        await station.stop()
