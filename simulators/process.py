@@ -38,6 +38,7 @@ def season_factor(day_of_year: int) -> float:
 
 
 WORK_TOTALISER_WRAP = 2**32
+FILTER_FOULING_KPA_PER_DAY = 0.2
 
 
 @dataclass
@@ -159,7 +160,7 @@ class GateStationModel:
         if s.outlet_pressure >= SLAM_SHUT_TRIP:
             s.slam_shut_a_tripped = True
 
-        s.filter_dirt_a += 0.2 * hours / 24  # kPa a day
+        s.filter_dirt_a += (FILTER_FOULING_KPA_PER_DAY + f.filter_clogging) * hours / 24
         std, work = s.standard_flow * hours, s.standard_flow / self._conversion_factor() * hours
         s.totaliser_std += std
         s.totaliser_work = (s.totaliser_work + work) % WORK_TOTALISER_WRAP

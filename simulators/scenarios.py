@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+FILTER_CLOGGING_KPA_PER_DAY = 6.0
+
 
 @dataclass
 class Faults:
@@ -20,9 +22,11 @@ class Faults:
     regulator_set_drop: float = 0.0
     """MPa the active regulator's pilot has drifted below its set point (failing closed)."""
     hand_valve_closed: bool = False
+    """An isolation valve in the metering run, with no position switch, is shut."""
     extra_demand: float = 0.0
     """Nm³/h drawn on top of the city's usual demand."""
-    """An isolation valve in the metering run, with no position switch, is shut."""
+    filter_clogging: float = 0.0
+    """kPa a day filter A's ΔP rises by on top of its slow fouling (dirty gas)."""
     gas_leak_detector: str | None = None
     silent_devices: set[str] = field(default_factory=set)
     unreachable_devices: set[str] = field(default_factory=set)
@@ -60,6 +64,8 @@ class Scenario:
             f.hand_valve_closed = True
         elif self.name == "large-consumer" and elapsed_s >= 5:
             f.extra_demand = 2500.0
+        elif self.name == "filter-clogging":
+            f.filter_clogging = FILTER_CLOGGING_KPA_PER_DAY
         elif self.name == "gas-leak" and elapsed_s >= 5:
             f.gas_leak_detector = "GT-02"
         elif self.name == "instrument-fault" and elapsed_s >= 5:
@@ -107,6 +113,11 @@ SCENARIOS: dict[str, Scenario] = {
             "large-consumer",
             "an industrial customer starts drawing 2,500 Nm³/h more 5 s in (demand far off the "
             "same hour last week)",
+        ),
+        Scenario(
+            "filter-clogging",
+            f"dirty gas: filter A's ΔP rises {FILTER_CLOGGING_KPA_PER_DAY:g} kPa a day more "
+            "than its slow fouling",
         ),
         Scenario("gas-leak", "gas detector GT-02 rises to 30 %LEL, then past 50 %LEL"),
         Scenario(

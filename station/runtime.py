@@ -24,6 +24,7 @@ from station.clock import Clock, WallClock
 from station.config.models import DeviceConfig, ModbusTag, StationConfig, TagConfig
 from station.device_drivers import DriverFactory
 from station.duty.desk import DutyDesk
+from station.duty.safety_store import Incident, SafetyRecords
 from station.duty.store import DutyRecords
 from station.fanout import SampleBus
 from station.history import HistoryStore, HistoryWriter
@@ -147,6 +148,8 @@ class StationRuntime:
             counters,
         )
         self.alarms.listeners.append(self.duty.on_alarm_event)
+        self.safety = SafetyRecords(self.records)
+        self._notifying: set[asyncio.Task[None]] = set()
         self._handover_due_ms = 0
         """The end of the shift under way: its handover is drafted then."""
         self._drafting: asyncio.Task[None] | None = None
@@ -297,6 +300,26 @@ class StationRuntime:
             for run in draft["delivered"]:
                 run["until_ms"] = held
         return draft
+
+    async def notify_incident(self, incident: Incident) -> None:
+        """An incident to the station's webhook at once, in the background: a slow receiver
+        never holds the operator who reported it (it retries as for alarms)."""
+        url = self.config.alarms.webhook_url
+        if not url:
+            return
+        message = {
+            "notification": "incident",
+            "station": self.config.station.id,
+            "incident": incident.id,
+            "opened": datetime.fromtimestamp(incident.opened_ms / 1000, UTC).isoformat(),
+            "opened_by": incident.opened_by,
+            "what": incident.what,
+            "actions": incident.actions,
+            "notified": incident.notified,
+        }
+        task = asyncio.create_task(WebhookNotifier(url).send(message), name="incident")
+        self._notifying.add(task)
+        task.add_done_callback(self._notifying.discard)
 
     def _delivered(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """Per meter run, the counter increments of the minutes in [start, end)."""

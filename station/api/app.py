@@ -18,6 +18,7 @@ from station.api import (
     routes_history,
     routes_live,
     routes_reports,
+    routes_safety,
 )
 from station.api.bounded import BoundedWork
 from station.api.live_snapshot import LiveSnapshot
@@ -68,6 +69,7 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
         routes_audit.router,
         routes_reports.router,
         routes_duty.router,
+        routes_safety.router,
         metrics_router,
         pages,
         *(extra_routers or []),

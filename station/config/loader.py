@@ -197,6 +197,9 @@ def _duty_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
         for i, item in enumerate(round_cfg.items):
             if item.tag is not None and item.tag not in tags:
                 yield ("duty", "rounds", r, "items", i, "tag"), f"unknown tag {item.tag!r}"
+    for i, trend in enumerate(cfg.duty.trends):
+        if trend.tag not in tags:
+            yield ("duty", "trends", i, "tag"), f"unknown tag {trend.tag!r}"
 
 
 def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> ConfigIssue:

@@ -6,6 +6,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from station.duty.fire import FireEquipmentConfig
+from station.duty.maintenance import MaintenancePlanConfig, TrendWatchConfig
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,13 +58,27 @@ class DutyConfig(Strict):
     rotation_start: date | None = None
     rounds: list[RoundConfig] = []
     round_priority: int = Field(default=4, ge=1, le=4)
+    fire_equipment: list[FireEquipmentConfig] = []
+    """The register of extinguishers, hydrants and the fire panel."""
+    warn_days: int = Field(default=14, ge=1, le=90)
+    """An expiry, a check or a maintenance falling due within this many days is flagged."""
+    maintenance: list[MaintenancePlanConfig] = []
+    trends: list[TrendWatchConfig] = []
+    """Values drifting towards a limit that calls for work: a projected date is suggested."""
+    emergency_contacts: dict[str, str] = {"police": "110", "fire": "119", "ambulance": "120"}
+    """Named in an incident's notification (the webhook sends it to the dispatch system)."""
 
     @model_validator(mode="after")
     def _rotation(self) -> DutyConfig:
         if self.crews and self.rotation_start is None:
             raise ValueError("duty.crews needs duty.rotation_start (the first crew's first day)")
-        ids = [r.id for r in self.rounds]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"round ids repeat: {', '.join(dupes)}")
+        for what, ids in (
+            ("round", [r.id for r in self.rounds]),
+            ("fire equipment", [e.id for e in self.fire_equipment]),
+            ("maintenance plan", [m.id for m in self.maintenance]),
+            ("trend", [t.id for t in self.trends]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{what} ids repeat: {', '.join(dupes)}")
         return self

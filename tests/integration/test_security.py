@@ -289,6 +289,10 @@ EXPECTED_RULES = {
     ("POST", "/api/duty/rounds/{record}/approve"): "shift_leader",
     ("POST", "/api/duty/hazards"): "operator",
     ("POST", "/api/duty/hazards/{hazard}/close"): "station_master",
+    ("POST", "/api/duty/fire/{equipment}/checks"): "operator",
+    ("POST", "/api/duty/maintenance/{plan}/done"): "operator",
+    ("POST", "/api/duty/incidents"): "operator",
+    ("POST", "/api/duty/incidents/{incident}/close"): "station_master",
 }
 
 

@@ -10,7 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from station.duty.config import CrewConfig, DutyConfig, RoundConfig, RoundItemConfig
+from station.duty.fire import FireCheck, FireEquipmentConfig, check_ok, fire_status
 from station.duty.handover import alarm_lists, draft_handover
+from station.duty.maintenance import MaintenancePlanConfig, plan_status, projected_crossing
 from station.duty.roster import rotation_crew
 from station.duty.rounds import (
     APPROVED,
@@ -124,3 +126,39 @@ def test_a_handover_draft_sorts_alarms_and_carries_open_problems() -> None:
         {"problems": "heater B noisy", "instructions": "", "housekeeping": "done"},
     )  # fmt: skip
     assert draft.carried == {"problems": "heater B noisy"}
+
+
+def test_fire_equipment_is_flagged_ahead() -> None:
+    today = date(2025, 11, 25)
+    ext = FireEquipmentConfig(
+        id="E", kind="extinguisher", location="x", expiry=date(2025, 12, 1),
+        check_every_days=30, min_pressure_mpa=1.2,
+    )  # fmt: skip
+    assert fire_status(ext, [], today, 14).flags == ["expiring", "check_due"]
+    assert fire_status(ext, [], date(2025, 12, 2), 14).flags == ["expired", "check_due"]
+    assert fire_status(ext, [], today, 3).flags == ["check_due"]  # 6 days: not yet
+    checked = FireCheck("E", 0, date(2025, 10, 1), "op", check_ok(ext, True, 1.3), 1.3, None)
+    late = fire_status(ext, [checked], today, 3)
+    assert late.flags == ["check_overdue"] and late.next_check == date(2025, 10, 31)
+    assert not check_ok(ext, True, 1.1) and not check_ok(ext, False, 1.5)
+
+
+def test_a_trend_projects_where_it_crosses_its_limit() -> None:
+    day = 86_400_000
+    ts = [i * 3_600_000 for i in range(96)]  # four days, hourly
+    rising = [10 + 5 * t / day for t in ts]  # 5 a day from 10
+    p = projected_crossing(ts, rising, 60, "rising")
+    assert p is not None and p.slope_per_day == pytest.approx(5)
+    assert p.now_value == pytest.approx(10 + 5 * ts[-1] / day)
+    assert p.crossing_ms == pytest.approx(10 * day, abs=1000)  # 10 + 5·10 = 60
+    assert projected_crossing(ts, rising, 60, "falling").crossing_ms is None  # type: ignore[union-attr]
+    assert projected_crossing(ts[:10], rising[:10], 60, "rising") is None  # too few
+    gappy = [v if i % 3 else None for i, v in enumerate(rising)]
+    assert projected_crossing(ts, gappy, 60, "rising").samples == 64  # type: ignore[union-attr]
+    done = plan_status(
+        MaintenancePlanConfig(id="P", equipment="e", name_zh="p", name_en="p", every_days=30),
+        [date(2025, 10, 1), date(2025, 9, 1)],
+        date(2025, 11, 25),
+    )
+    assert done.last_done == date(2025, 10, 1) and done.next_due == date(2025, 10, 31)
+    assert done.overdue
