@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from station.alarms.lifecycle import NotAllowed
 from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
 from station.api.timefmt import from_ms, to_ms
-from station.duty.desk import DutyDesk
 from station.duty.store import HandoverStep, Hazard, LogEntry, RoundRecord
 from station.refusals import RefusalKind, Refused
 from station.reports.calendar import Period
@@ -184,10 +183,6 @@ class HazardOut(BaseModel):
 
 
 # -- helpers -----------------------------------------------------------------------------
-def _desk(rt: StationRuntime) -> DutyDesk:
-    return rt.duty
-
-
 def _zone(rt: StationRuntime) -> ZoneInfo:
     return ZoneInfo(rt.config.station.timezone)
 
@@ -235,7 +230,7 @@ def _step_out(s: HandoverStep) -> HandoverStepOut:
 @router.get("/api/duty/now", response_model=OnDutyOut)
 async def on_duty(request: Request) -> OnDutyOut:
     rt = runtime_of(request)
-    desk, now = _desk(rt), rt.now_ms()
+    desk, now = rt.duty, rt.now_ms()
     shift = desk.shift_at(now)
     return OnDutyOut(
         shift=desk.shift_id(shift),
@@ -248,7 +243,7 @@ async def on_duty(request: Request) -> OnDutyOut:
 @router.get("/api/duty/roster/{shift}", response_model=list[str], responses=READ)
 def roster(request: Request, shift: ShiftText) -> list[str]:
     rt = runtime_of(request)
-    return _desk(rt).crew(_shift(rt, shift))
+    return rt.duty.crew(_shift(rt, shift))
 
 
 @router.put("/api/duty/roster/{shift}", response_model=list[str], responses=ACTION)
@@ -259,7 +254,7 @@ def set_roster(
     user: Annotated[User, Depends(RoleRequired(Role.shift_leader, "duty.roster"))],
 ) -> list[str]:
     rt = runtime_of(request)
-    desk = _desk(rt)
+    desk = rt.duty
     period = _shift(rt, shift)
     old = desk.crew(period)
     desk.records.set_roster(shift, body.members, user.username, rt.now_ms())
@@ -282,7 +277,7 @@ def duty_log(
     """By the time of the event, oldest first; `text` matches anywhere in the entry."""
     rt = runtime_of(request)
     zone = _zone(rt)
-    rows = _desk(rt).records.log(
+    rows = rt.duty.records.log(
         to_ms(start, zone) if start else None, to_ms(end, zone) if end else None,
         text, category, author, limit, offset,
     )  # fmt: skip
@@ -302,7 +297,7 @@ def write_log(
     if event > now + 60_000:
         raise HTTPException(400, "an entry records what happened, not what is to come")
     try:
-        entry = _desk(rt).write(
+        entry = rt.duty.write(
             user.username, now, event, body.category, body.text, body.tag, body.value, body.corrects
         )
     except KeyError as exc:
@@ -330,7 +325,7 @@ def orders(request: Request, at: datetime | None = None) -> list[OrderOut]:
     """In force at `at`, or all."""
     rt = runtime_of(request)
     at_ms = to_ms(at, _zone(rt)) if at else None
-    return [_order_out(o) for o in _desk(rt).records.orders(at_ms=at_ms)]
+    return [_order_out(o) for o in rt.duty.records.orders(at_ms=at_ms)]
 
 
 @router.post("/api/duty/orders", response_model=OrderOut, responses=ACTION)
@@ -346,7 +341,7 @@ def issue_order(
     if end <= start:
         raise HTTPException(400, "an order ends after it starts")
     now = rt.now_ms()
-    records = _desk(rt).records
+    records = rt.duty.records
     order_id = records.issue_order(body.text, user.username, now, start, end)
     rt.duty_audit.ok(
         user, "duty.order", f"order/{order_id}", client_address(request), new={"text": body.text}
@@ -356,7 +351,7 @@ def issue_order(
 
 # -- handover ----------------------------------------------------------------------------
 async def _handover_out(rt: StationRuntime, period: Period) -> HandoverOut:
-    desk = _desk(rt)
+    desk = rt.duty
     if period.start_ms > rt.now_ms():
         raise HTTPException(400, "that shift has not begun: no handover yet")
     status = desk.handover(period)
@@ -393,7 +388,7 @@ async def sign_handover(
     draft = await rt.handover_draft(period)
     notes = {str(k): v for k, v in body.notes.items()}
     try:
-        _desk(rt).sign(period, user.username, rt.now_ms(), notes, draft)
+        rt.duty.sign(period, user.username, rt.now_ms(), notes, draft)
     except (NotAllowed, ValueError) as exc:
         raise _refuse(rt, user, "duty.handover.sign", f"handover/{shift}", request, exc) from None
     rt.duty_audit.ok(
@@ -412,7 +407,7 @@ async def accept_handover(
     rt = runtime_of(request)
     period = _shift(rt, shift)
     try:
-        _desk(rt).accept(period, user.username, rt.now_ms())
+        rt.duty.accept(period, user.username, rt.now_ms())
     except NotAllowed as exc:
         raise _refuse(rt, user, "duty.handover.accept", f"handover/{shift}", request, exc) from None
     rt.duty_audit.ok(user, "duty.handover.accept", f"handover/{shift}", client_address(request))
@@ -430,7 +425,7 @@ async def refuse_handover(
     rt = runtime_of(request)
     period = _shift(rt, shift)
     try:
-        _desk(rt).refuse(period, user.username, rt.now_ms(), body.reason)
+        rt.duty.refuse(period, user.username, rt.now_ms(), body.reason)
     except NotAllowed as exc:
         raise _refuse(rt, user, "duty.handover.refuse", f"handover/{shift}", request, exc) from None
     rt.duty_audit.ok(
@@ -445,7 +440,7 @@ async def refuse_handover(
 
 # -- rounds ------------------------------------------------------------------------------
 def _rounds_of(rt: StationRuntime, period: Period) -> list[RoundOut]:
-    desk, now = _desk(rt), rt.now_ms()
+    desk, now = rt.duty, rt.now_ms()
     lang = rt.config.station.language.value
     return [
         RoundOut(
@@ -470,7 +465,7 @@ def rounds(
 ) -> list[RoundOut]:
     """The rounds of a shift (default: the one under way) with their state."""
     rt = runtime_of(request)
-    period = _shift(rt, shift) if shift else _desk(rt).shift_at(rt.now_ms())
+    period = _shift(rt, shift) if shift else rt.duty.shift_at(rt.now_ms())
     return _rounds_of(rt, period)
 
 
@@ -490,7 +485,7 @@ def _round_act(
 
 
 def _one_round(rt: StationRuntime, record: RoundRecord) -> RoundOut:
-    period = _desk(rt).shift_at(record.due_ms)
+    period = rt.duty.shift_at(record.due_ms)
     return next(r for r in _rounds_of(rt, period) if r.id == record.id)
 
 
@@ -501,7 +496,7 @@ def start_round(
     user: Annotated[User, Depends(RoleRequired(Role.operator, "duty.round.start"))],
 ) -> RoundOut:
     rt = runtime_of(request)
-    done = _round_act(request, user, record, "duty.round.start", _desk(rt).start_round)
+    done = _round_act(request, user, record, "duty.round.start", rt.duty.start_round)
     return _one_round(rt, done)
 
 
@@ -515,7 +510,7 @@ async def record_item(
     """One item's result; a reading is compared with its transmitter's live value, and a
     not-OK item (or a disagreeing gauge) opens a hazard."""
     rt = runtime_of(request)
-    desk = _desk(rt)
+    desk = rt.duty
     try:
         result, hazard = await rt.call(
             desk.record_item, record, body.item, body.ok, body.reading, body.note,
@@ -545,7 +540,7 @@ def complete_round(
     user: Annotated[User, Depends(RoleRequired(Role.operator, "duty.round.complete"))],
 ) -> RoundOut:
     rt = runtime_of(request)
-    done = _round_act(request, user, record, "duty.round.complete", _desk(rt).complete_round)
+    done = _round_act(request, user, record, "duty.round.complete", rt.duty.complete_round)
     return _one_round(rt, done)
 
 
@@ -556,7 +551,7 @@ def approve_round(
     user: Annotated[User, Depends(RoleRequired(Role.shift_leader, "duty.round.approve"))],
 ) -> RoundOut:
     rt = runtime_of(request)
-    done = _round_act(request, user, record, "duty.round.approve", _desk(rt).approve_round)
+    done = _round_act(request, user, record, "duty.round.approve", rt.duty.approve_round)
     return _one_round(rt, done)
 
 
@@ -570,7 +565,7 @@ def hazards(
 ) -> list[HazardOut]:
     rt = runtime_of(request)
     now = rt.now_ms()
-    rows = _desk(rt).records.hazards(now if open_only else None, limit, offset)
+    rows = rt.duty.records.hazards(now if open_only else None, limit, offset)
     return [_hazard_out(h, now) for h in rows]
 
 
@@ -583,7 +578,7 @@ def open_hazard(
     rt = runtime_of(request)
     now = rt.now_ms()
     deadline = to_ms(body.deadline, _zone(rt))
-    desk = _desk(rt)
+    desk = rt.duty
     h = desk.records.open_hazard(
         now, user.username, body.text, body.severity, body.owner, deadline, "entered"
     )
@@ -606,7 +601,7 @@ def close_hazard(
 ) -> HazardOut:
     """Closed by the station master, with what was done."""
     rt = runtime_of(request)
-    now, records = rt.now_ms(), _desk(rt).records
+    now, records = rt.now_ms(), rt.duty.records
     found = records.hazard(hazard)
     if found is None:
         raise _refuse(rt, user, "duty.hazard.close", f"hazard/{hazard}", request, KeyError(hazard))

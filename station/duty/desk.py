@@ -67,7 +67,8 @@ class DutyDesk:
         self.readings = readings
         self.totals = totals
         self.rounds = {r.id: r for r in config.rounds}
-        self._auto: list[tuple[int, str, str | None, float | None]] = []
+        self._auto: list[tuple[int, str, str, str | None, float | None]] = []
+        """(event time, category, text, tag, value) of the entries to write."""
         self.last_error: str | None = None
         self._checked_ms = 0
 
@@ -123,11 +124,13 @@ class DutyDesk:
         who = f" ({message['user']})" if message.get("user") else ""
         comment = f": {message['comment']}" if message.get("comment") else ""
         text = f"{message['id']} {message['event']}{who} — {message['text']}{comment}"
-        self._auto.append((int(message["ts_ms"]), text, message.get("tag"), message.get("value")))
+        self._auto.append(
+            (int(message["ts_ms"]), "alarm", text, message.get("tag"), message.get("value"))
+        )
 
     def note(self, now_ms: int, text: str, category: str = "system") -> None:
         """An entry the service writes about itself (a report signed, a handover step)."""
-        self._auto.append((now_ms, f"[{category}] {text}", None, None))
+        self._auto.append((now_ms, category, f"[{category}] {text}", None, None))
 
     def flush(self, now_ms: int) -> None:
         """Writes the automatic entries; on a failing store (a full disk) they wait, at most
@@ -137,8 +140,7 @@ class DutyDesk:
         try:
             on_duty = self.on_duty(now_ms)
             while self._auto:
-                ts, text, tag, value = self._auto[0]
-                category = "alarm" if not text.startswith("[") else text[1 : text.index("]")]
+                ts, category, text, tag, value = self._auto[0]
                 self.records.write_log(ts, now_ms, AUTO, on_duty, category, text, tag, value)
                 self._auto.pop(0)
         except sqlite3.Error as exc:

@@ -43,8 +43,10 @@ class Api:
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
+async def webhook_receiver() -> tuple[
+    list[dict[str, Any]], int, uvicorn.Server, asyncio.Task[None]
+]:
+    """A real HTTP receiver on loopback: what it was sent, its port, and its server to stop."""
     received: list[dict[str, Any]] = []
     hook = FastAPI()
 
@@ -53,8 +55,14 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
         received.append(await request.json())
         return {"ok": True}
 
-    hook_port = free_port()
-    hook_server, hook_task = await serve(hook, hook_port)
+    port = free_port()
+    server, task = await serve(hook, port)
+    return received, port, server, task
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    received, hook_port, hook_server, hook_task = await webhook_receiver()
     cfg = load_config(default_config_path())
     cfg = cfg.model_copy(
         update={

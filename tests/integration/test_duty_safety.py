@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
 
 from simulators.process import FILTER_FOULING_KPA_PER_DAY
 from simulators.scenarios import FILTER_CLOGGING_KPA_PER_DAY
@@ -25,7 +23,7 @@ from station.duty.fire import FireEquipmentConfig
 from station.duty.maintenance import MaintenancePlanConfig, TrendWatchConfig
 from station.users import Role
 from tests.conftest import free_port
-from tests.integration.test_alarm_api import serve
+from tests.integration.test_alarm_api import serve, webhook_receiver
 from tests.integration.test_alarm_scenarios import START, Station
 
 pytestmark = pytest.mark.integration
@@ -36,16 +34,7 @@ DAYS = 4
 
 
 async def test_fire_maintenance_and_an_incident(tmp_path: Path) -> None:
-    received: list[dict[str, Any]] = []
-    hook = FastAPI()
-
-    @hook.post("/hook")
-    async def on_hook(request: Request) -> dict[str, bool]:
-        received.append(await request.json())
-        return {"ok": True}
-
-    hook_port = free_port()
-    hook_server, hook_task = await serve(hook, hook_port)
+    received, hook_port, hook_server, hook_task = await webhook_receiver()
     cfg = load_config(default_config_path())
     duty = DutyConfig(
         fire_equipment=[
