@@ -89,6 +89,7 @@ def _demo_accounts(runtime: object) -> list[str]:
         ("operator", Role.operator),
         ("leader", Role.shift_leader),
         ("master", Role.station_master),
+        ("auditor", Role.auditor),
     ):
         password = f"{name}-demo"
         runtime.users.add(name, password, role, None, now)
@@ -337,11 +338,15 @@ def _report(args: argparse.Namespace) -> int:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data_out)
-    volumes = [r["standard_volume"] for r in doc.reports if "standard_volume" in r] or [
-        v["standard_volume"] for r in doc.reports for v in r.get("runs", [])
-    ]
-    total = sum(volumes)
-    print(f"{args.kind} report {args.date} (version {stored.version}): {total:,.1f} Nm³ → {out}")
+    if args.kind.startswith("safety-"):
+        (r,) = doc.reports
+        what = f"{r['hazards_found']} hazards found, {r['hazards_open']} open"
+    else:
+        volumes = [r["standard_volume"] for r in doc.reports if "standard_volume" in r] or [
+            v["standard_volume"] for r in doc.reports for v in r.get("runs", [])
+        ]
+        what = f"{sum(volumes):,.1f} Nm³"
+    print(f"{args.kind} report {args.date} (version {stored.version}): {what} → {out}")
     return 0
 
 
@@ -478,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         required=True,
-        choices=["viewer", "operator", "shift_leader", "station_master", "admin"],
+        choices=["viewer", "auditor", "operator", "shift_leader", "station_master", "admin"],
     )
     add.add_argument("--display-name")
     add.add_argument("--password-stdin", action="store_true")
@@ -501,7 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--timezone", default="Asia/Shanghai")
     exp.add_argument("--out", required=True)
     report = sub.add_parser("report", help="make a production report from a data folder")
-    report.add_argument("kind", choices=["shift", "daily", "monthly"])
+    report.add_argument(
+        "kind", choices=["shift", "daily", "monthly", "safety-weekly", "safety-monthly"]
+    )
     report.add_argument(
         "--date",
         required=True,

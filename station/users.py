@@ -25,13 +25,17 @@ CREATE TABLE IF NOT EXISTS sessions (
 
 
 class Role(IntEnum):
-    """Ordered: each role may do what the roles below it may."""
+    """Ordered: each role may do what the roles below it may. The auditor writes nothing: it
+    reads what a viewer reads and, beside that, the audit trail (a route names it there, see
+    `RoleRequired.also`), which the order alone keeps for the station master. Stored by name,
+    so the numbers may change."""
 
     viewer = 0
-    operator = 1
-    shift_leader = 2
-    station_master = 3
-    admin = 4
+    auditor = 1
+    operator = 2
+    shift_leader = 3
+    station_master = 4
+    admin = 5
 
 
 @dataclass(frozen=True)

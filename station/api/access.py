@@ -52,12 +52,20 @@ class RoleRequired:
     """The acting user, who needs at least `minimum`; 401/403 otherwise, audited.
 
     `allow_expired`: an expired session still identifies its user (acknowledging an alarm is
-    never blocked by a login time-out)."""
+    never blocked by a login time-out). `also`: roles let in below the minimum (the auditor
+    reads the audit trail; it writes nothing)."""
 
-    def __init__(self, minimum: Role, action: str, allow_expired: bool = False) -> None:
+    def __init__(
+        self,
+        minimum: Role,
+        action: str,
+        allow_expired: bool = False,
+        also: frozenset[Role] = frozenset(),
+    ) -> None:
         self.minimum = minimum
         self.action = action
         self.allow_expired = allow_expired
+        self.also = also
 
     def __call__(self, request: Request, creds: Credentials) -> User:
         rt = runtime_of(request)
@@ -71,7 +79,7 @@ class RoleRequired:
                 now, "anonymous", self.action, "not logged in", address=address, obj=obj
             )
             raise HTTPException(401, LOGIN_FIRST, headers=UNAUTHORISED)
-        if user.role < self.minimum:
+        if user.role < self.minimum and user.role not in self.also:
             rt.refusals.record(
                 now,
                 user.username,
@@ -146,7 +154,8 @@ def route_rule(route: APIRoute) -> str:
     calls = _dependency_calls(route)
     roles = [c for c in calls if isinstance(c, RoleRequired)]
     if roles:
-        return max(r.minimum for r in roles).name
+        top = max(roles, key=lambda r: r.minimum)
+        return "+".join([top.minimum.name, *sorted(r.name for r in top.also)])
     if getattr(route.endpoint, "__station_public__", False):
         return "public"
     if read_access in calls and (route.methods or set()) <= READ_METHODS:

@@ -13,6 +13,8 @@ from station.audit import AuditAnchor, AuditEntry
 from station.users import Role, User
 
 router = guarded_router(tags=["audit"])
+AUDITOR = frozenset({Role.auditor})
+"""The auditor reads and verifies the trail beside the station master."""
 ROLE: dict[int | str, dict[str, Any]] = {
     401: {"description": "not logged in"},
     403: {"description": "role too low"},
@@ -22,7 +24,7 @@ ROLE: dict[int | str, dict[str, Any]] = {
 @router.get("/api/audit", response_model=list[AuditEntry], responses=ROLE)
 def audit(
     request: Request,
-    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.read"))],
+    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.read", also=AUDITOR))],
     since_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[AuditEntry]:
@@ -33,7 +35,7 @@ def audit(
 @router.get("/api/audit/verify", response_model=AuditVerifyOut, responses=ROLE)
 async def audit_verify(
     request: Request,
-    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.verify"))],
+    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.verify", also=AUDITOR))],
 ) -> AuditVerifyOut:
     rt = runtime_of(request)
 

@@ -126,7 +126,9 @@ class RefuseIn(BaseModel):
 
 
 class RoundOut(BaseModel):
-    id: int
+    id: int | None
+    """The record to act on; None for a slot of another shift that has none (not yet due, or
+    due while the service was down)."""
     round: str
     name: str
     due: datetime
@@ -452,7 +454,9 @@ def _rounds_of(rt: StationRuntime, period: Period) -> list[RoundOut]:
             started_by=record.started_by,
             done_by=record.done_by,
             approved_by=record.approved_by,
-            results=[asdict(r) for r in desk.records.results(record.id)],
+            results=[]
+            if record.id is None
+            else [asdict(r) for r in desk.records.results(record.id)],
         )
         for cfg, record, state in desk.round_slots(period, now)
     ]

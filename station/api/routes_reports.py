@@ -1,4 +1,5 @@
-"""Production reports over HTTP: list, read (JSON or HTML), generate, review, sign, correct.
+"""Production and safety reports over HTTP: list, read (JSON or HTML), generate, review, sign,
+correct.
 
 The rules of review and signature are in station.reports.signoff; generation runs on a worker
 thread (bounded with the other heavy queries), never on a loop."""
@@ -26,13 +27,13 @@ from station.users import Role, User
 
 router = guarded_router(tags=["reports"])
 T = TypeVar("T")
-Kind = Literal["shift", "daily", "monthly"]
+Kind = Literal["shift", "daily", "monthly", "safety-weekly", "safety-monthly"]
 PeriodText = Annotated[
     str,
     Path(
-        pattern=r"^\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2})?)?$",
-        description="the shift's local start (YYYY-MM-DDTHH:MM), the gas day (YYYY-MM-DD) or "
-        "the gas month (YYYY-MM)",
+        pattern=r"^\d{4}-(\d{2}(-\d{2}(T\d{2}:\d{2})?)?|W\d{2})$",
+        description="the shift's local start (YYYY-MM-DDTHH:MM), the gas day (YYYY-MM-DD), "
+        "the gas month (YYYY-MM) or the gas week (YYYY-Www, safety-weekly)",
     ),
 ]
 ACTION: dict[int | str, dict[str, Any]] = {

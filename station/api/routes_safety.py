@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
@@ -44,6 +44,10 @@ class FireOut(BaseModel):
     last_check: datetime | None
     last_checked_by: str | None
     next_check: date
+
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
 class FireCheckIn(BaseModel):
@@ -132,6 +136,36 @@ def fire_register(request: Request) -> list[FireOut]:
     """Every item of the register, flagged `warn_days` ahead of an expiry or a check."""
     rt = runtime_of(request)
     return [_fire_out(rt, e.id) for e in rt.config.duty.fire_equipment]
+
+
+class FireCheckOut(BaseModel):
+    equipment: str
+    time: datetime
+    day: date
+    user: str
+    ok: bool
+    pressure_mpa: float | None
+    note: str | None
+
+
+@router.get(
+    "/api/duty/fire/{equipment}/checks",
+    response_model=list[FireCheckOut],
+    responses={404: {"description": "no such equipment"}},
+)
+def fire_checks(
+    request: Request, equipment: Id, limit: Limit = 100, offset: Offset = 0
+) -> list[FireCheckOut]:
+    """The checks of one item, oldest first."""
+    rt = runtime_of(request)
+    if not any(e.id == equipment for e in rt.config.duty.fire_equipment):
+        raise HTTPException(404, f"no fire equipment {equipment}")
+    rows = rt.safety.fire_checks(equipment, limit=limit, offset=offset)
+    return [
+        FireCheckOut(equipment=c.equipment, time=from_ms(c.ts_ms), day=c.day, user=c.user,
+                     ok=c.ok, pressure_mpa=c.pressure_mpa, note=c.note)
+        for c in rows
+    ]  # fmt: skip
 
 
 @router.post("/api/duty/fire/{equipment}/checks", response_model=FireOut, responses=ACTION)
@@ -252,9 +286,9 @@ def _incident_out(rt: StationRuntime, i: Incident) -> IncidentOut:
 
 
 @router.get("/api/duty/incidents", response_model=list[IncidentOut])
-def incidents(request: Request) -> list[IncidentOut]:
+def incidents(request: Request, limit: Limit = 100, offset: Offset = 0) -> list[IncidentOut]:
     rt = runtime_of(request)
-    return [_incident_out(rt, i) for i in rt.safety.incidents()]
+    return [_incident_out(rt, i) for i in rt.safety.incidents(limit=limit, offset=offset)]
 
 
 @router.post("/api/duty/incidents", response_model=IncidentOut, responses=ACTION)

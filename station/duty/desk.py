@@ -18,7 +18,7 @@ from station.alarms.engine import AlarmEngine
 from station.alarms.lifecycle import NotAllowed
 from station.duty.config import DutyConfig, RoundConfig
 from station.duty.handover import NOTE_FIELDS, alarm_lists, draft_handover
-from station.duty.roster import rotation_crew
+from station.duty.roster import shift_crew
 from station.duty.rounds import (
     MISSED,
     OVERDUE,
@@ -27,13 +27,19 @@ from station.duty.rounds import (
     reading_flagged,
     round_state,
 )
-from station.duty.store import DutyRecords, HandoverStep, Hazard, LogEntry, RoundRecord, RoundResult
+from station.duty.store import (
+    SYSTEM,
+    DutyRecords,
+    HandoverStep,
+    Hazard,
+    LogEntry,
+    RoundRecord,
+    RoundResult,
+)
 from station.live_cache import LiveCache
 from station.reports.calendar import Period, StationCalendar
 
 log = logging.getLogger(__name__)
-AUTO = "system"
-"""Author of the entries the service writes itself."""
 MAX_WAITING = 10_000
 LOGGED_EVENTS = {"raised", "acknowledged", "shelved", "unshelved", "out_of_service", "in_service"}
 
@@ -83,8 +89,7 @@ class DutyDesk:
         return self.calendar.shift_id(shift)
 
     def crew(self, shift: Period) -> list[str]:
-        entered = self.records.roster(self.shift_id(shift))
-        return entered if entered is not None else rotation_crew(self.calendar, self.config, shift)
+        return shift_crew(self.records, self.calendar, self.config, shift)
 
     def previous(self, shift: Period) -> Period:
         return self.shift_at(shift.start_ms - 1)
@@ -141,7 +146,7 @@ class DutyDesk:
             on_duty = self.on_duty(now_ms)
             while self._auto:
                 ts, category, text, tag, value = self._auto[0]
-                self.records.write_log(ts, now_ms, AUTO, on_duty, category, text, tag, value)
+                self.records.write_log(ts, now_ms, SYSTEM, on_duty, category, text, tag, value)
                 self._auto.pop(0)
         except sqlite3.Error as exc:
             if self.last_error is None:
@@ -208,7 +213,7 @@ class DutyDesk:
         return draft.to_dict()
 
     def keep_draft(self, shift: Period, now_ms: int, draft: dict[str, Any]) -> HandoverStep:
-        step = self.records.add_step(self.shift_id(shift), "drafted", AUTO, now_ms, draft=draft)
+        step = self.records.add_step(self.shift_id(shift), "drafted", SYSTEM, now_ms, draft=draft)
         self.note(now_ms, f"handover of {self.shift_id(shift)} drafted", "handover")
         return step
 
@@ -258,12 +263,22 @@ class DutyDesk:
     def round_slots(
         self, shift: Period, now_ms: int
     ) -> list[tuple[RoundConfig, RoundRecord, RoundState]]:
+        """The shift's rounds as scheduled, each with its record. A slot gets its record when
+        it falls due in the shift under way (the tick makes it within five seconds, a read of
+        the current shift at once); a slot of another shift is only read, never made, so a
+        look at next week or at last year writes nothing."""
+        have = {(r.round, r.due_ms): r for r in self.records.rounds(shift.start_ms, shift.end_ms)}
+        current = shift.start_ms <= now_ms < shift.end_ms
         out = []
         for cfg in self.rounds.values():
             times = due_times_ms(cfg, shift)
             for i, due in enumerate(times):
                 nxt = times[i + 1] if i + 1 < len(times) else shift.end_ms
-                record = self.records.round_slot(cfg.id, due)
+                record = have.get((cfg.id, due))
+                if record is None and current and due <= now_ms:
+                    record = self.records.round_slot(cfg.id, due)
+                if record is None:
+                    record = RoundRecord(None, cfg.id, due, None, None, None, None, None, None)
                 out.append((cfg, record, round_state(cfg, record, nxt, now_ms)))
         return out
 

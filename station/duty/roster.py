@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from station.duty.config import DutyConfig
+from station.duty.store import DutyRecords
 from station.reports.calendar import Period, StationCalendar
 
 
@@ -21,3 +22,11 @@ def rotation_crew(calendar: StationCalendar, duty: DutyConfig, shift: Period) ->
         return []
     n = shift_number(calendar, duty.rotation_start, shift)
     return list(duty.crews[n % len(duty.crews)].members)
+
+
+def shift_crew(
+    records: DutyRecords, calendar: StationCalendar, duty: DutyConfig, shift: Period
+) -> list[str]:
+    """The roster entered for the shift, else the rotation's crew."""
+    entered = records.roster(calendar.shift_id(shift))
+    return entered if entered is not None else rotation_crew(calendar, duty, shift)

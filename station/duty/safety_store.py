@@ -75,14 +75,20 @@ class SafetyRecords:
             return int(cur.lastrowid or 0)
 
     def fire_checks(
-        self, equipment: str | None = None, start_ms: int = 0, end_ms: int = 2**62
+        self,
+        equipment: str | None = None,
+        start_ms: int = 0,
+        end_ms: int = 2**62,
+        limit: int = -1,
+        offset: int = 0,
     ) -> list[FireCheck]:
+        """Oldest first (`limit` -1: all)."""
         with self.store.tx() as conn:
             rows = conn.execute(
                 "SELECT equipment, ts_ms, day, user, ok, pressure_mpa, note FROM fire_checks "
                 "WHERE (?1 IS NULL OR equipment = ?1) AND ts_ms >= ?2 AND ts_ms < ?3 "
-                "ORDER BY ts_ms, id",
-                (equipment, start_ms, end_ms),
+                "ORDER BY ts_ms, id LIMIT ?4 OFFSET ?5",
+                (equipment, start_ms, end_ms, limit, offset),
             ).fetchall()
         return [
             FireCheck(r[0], r[1], date.fromisoformat(r[2]), r[3], bool(r[4]), r[5], r[6])
@@ -141,11 +147,14 @@ class SafetyRecords:
             row = conn.execute("SELECT * FROM incidents WHERE id=?", (incident_id,)).fetchone()
         return None if row is None else _incident(row)
 
-    def incidents(self, start_ms: int = 0, end_ms: int = 2**62) -> list[Incident]:
+    def incidents(
+        self, start_ms: int = 0, end_ms: int = 2**62, limit: int = -1, offset: int = 0
+    ) -> list[Incident]:
         with self.store.tx() as conn:
             rows = conn.execute(
-                "SELECT * FROM incidents WHERE opened_ms >= ? AND opened_ms < ? ORDER BY id",
-                (start_ms, end_ms),
+                "SELECT * FROM incidents WHERE opened_ms >= ? AND opened_ms < ? ORDER BY id "
+                "LIMIT ? OFFSET ?",
+                (start_ms, end_ms, limit, offset),
             ).fetchall()
         return [_incident(r) for r in rows]
 

@@ -15,6 +15,9 @@ from typing import Any
 
 from station.records import RecordsStore
 
+SYSTEM = "system"
+"""Author of the entries and steps the service writes itself."""
+
 MIGRATIONS = [
     """
     CREATE TABLE duty_roster (
@@ -108,7 +111,8 @@ class HandoverStep:
 
 @dataclass(frozen=True)
 class RoundRecord:
-    id: int
+    id: int | None
+    """None for a slot not yet due (or due while the service was down): no record yet."""
     round: str
     due_ms: int
     started_ms: int | None

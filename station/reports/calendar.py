@@ -19,6 +19,8 @@ PERIODS = {
     "shift": ("a shift's local start", "YYYY-MM-DDTHH:MM"),
     "daily": ("a gas day", "YYYY-MM-DD"),
     "monthly": ("a gas month", "YYYY-MM"),
+    "safety-weekly": ("an ISO week of gas days, Monday's first", "YYYY-Www"),
+    "safety-monthly": ("a gas month", "YYYY-MM"),
 }
 """How each report kind names its period."""
 
@@ -67,7 +69,14 @@ class StationCalendar:
         if len(text) != len(shape):
             raise ValueError(f"a {kind} report's period is {shape}")
         try:
-            first = date.fromisoformat(text[:10] if kind != "monthly" else f"{text}-01")
+            if kind == "safety-weekly":
+                if text[4:6] != "-W":
+                    raise ValueError
+                first = date.fromisocalendar(int(text[:4]), int(text[6:]), 1)
+            elif kind in ("monthly", "safety-monthly"):
+                first = date.fromisoformat(f"{text}-01")
+            else:
+                first = date.fromisoformat(text[:10])
         except ValueError:
             raise ValueError(f"{text!r} is not a date") from None
         if not date(1970, 1, 2) <= first < date(2199, 12, 1):
@@ -76,6 +85,8 @@ class StationCalendar:
             return self.shift_by_id(text)
         if kind == "daily":
             return self.gas_day(first)
+        if kind == "safety-weekly":
+            return self.gas_week(first)
         return self.gas_month(first.year, first.month)
 
     # -- gas days and months -------------------------------------------------------------
@@ -100,6 +111,18 @@ class StationCalendar:
             f"{year:04d}-{month:02d}",
             self.gas_day(date(year, month, 1)).start,
             self.gas_day(following).start,
+        )
+
+    def gas_week(self, day: date) -> Period:
+        """The seven gas days of the ISO week holding `day`, from Monday's; named 2025-W48.
+        The safety report's week: its days and shifts are the production reports' own."""
+        monday = day - timedelta(days=day.weekday())
+        year, week, _ = monday.isocalendar()
+        return Period(
+            "gas_week",
+            f"{year:04d}-W{week:02d}",
+            self.gas_day(monday).start,
+            self.gas_day(monday + timedelta(days=7)).start,
         )
 
     def gas_days(self, month: Period) -> list[Period]:

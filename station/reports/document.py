@@ -26,6 +26,12 @@ class ReportDocument:
     lang: str
     digest: str
     version: int
+    status: str = "generated"
+    reviewed_by: str | None = None
+    reviewed_ms: int | None = None
+    signed_by: str | None = None
+    signed_ms: int | None = None
+    """Who reviewed and signed the version (the renderings fill the signature lines in)."""
 
     @classmethod
     def of(cls, stored: StoredReport, config: StationConfig, lang: str | None) -> ReportDocument:
@@ -40,12 +46,19 @@ class ReportDocument:
             lang=language,
             digest=stored.hash,
             version=stored.version,
+            status=stored.status,
+            reviewed_by=stored.reviewed_by,
+            reviewed_ms=stored.reviewed_ms,
+            signed_by=stored.signed_by,
+            signed_ms=stored.signed_ms,
         )
 
     @property
     def title_period(self) -> str:
         r = self.reports[0] if self.reports else {}
-        return str(r.get("gas_day") or r.get("month") or r.get("shift") or self.period)
+        return str(
+            r.get("gas_day") or r.get("month") or r.get("shift") or r.get("label") or self.period
+        )
 
     def file_name(self, fmt: str) -> str:
         return archive_name(self.station_id, self.kind, self.period, self.version, self.lang, fmt)

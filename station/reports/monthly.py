@@ -34,6 +34,19 @@ class AlarmFigures:
     by_priority: dict[int, int]
 
 
+def alarm_figures(kpi: AlarmKpi) -> AlarmFigures:
+    """What a report keeps of the alarm KPIs (the floods counted, not listed)."""
+    return AlarmFigures(
+        raised=kpi.raised,
+        per_10_min=kpi.per_10_min,
+        max_in_10_min=kpi.max_in_10_min,
+        floods=len(kpi.floods),
+        chattering=kpi.chattering,
+        standing=kpi.standing,
+        by_priority=kpi.by_priority,
+    )
+
+
 @dataclass(frozen=True)
 class MonthlyReport:
     station: str
@@ -96,13 +109,5 @@ def monthly_report(
         interruption_minutes=sum(d.interruption_minutes for d in days),
         gap_minutes=sum(d.gap_minutes for d in days),
         days_with_gaps=sum(1 for d in days if d.gap_minutes),
-        alarms=AlarmFigures(
-            raised=kpi.raised,
-            per_10_min=kpi.per_10_min,
-            max_in_10_min=kpi.max_in_10_min,
-            floods=len(kpi.floods),
-            chattering=kpi.chattering,
-            standing=kpi.standing,
-            by_priority=kpi.by_priority,
-        ),
+        alarms=alarm_figures(kpi),
     )

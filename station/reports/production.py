@@ -16,6 +16,9 @@ from typing import Any
 from station.alarms.journal import AlarmJournal
 from station.alarms.kpi import alarm_kpi
 from station.config.models import StationConfig
+from station.duty.roster import shift_crew
+from station.duty.safety_store import SafetyRecords
+from station.duty.store import DutyRecords
 from station.history.store import Aggregate, HistoryStore
 from station.reports.archive import ReportArchive, StoredReport, stored_form
 from station.reports.calendar import Period, StationCalendar
@@ -24,9 +27,11 @@ from station.reports.daily import DailyReport, daily_report
 from station.reports.hourly import HourlyRecord, hourly_records, run_tags
 from station.reports.hourly_ledger import HourlyLedger
 from station.reports.monthly import MonthlyReport, monthly_report
+from station.reports.safety_source import SafetyReports
 from station.reports.schedule import (
     due_gas_days,
     due_gas_months,
+    due_gas_weeks,
     due_shifts,
     next_end,
     report_triggers,
@@ -41,6 +46,7 @@ from station.reports.shift import (
     run_volume,
     shift_alarms,
 )
+from station.reports.shift_duty import shift_handover, shift_log
 from station.reports.weekly_flow import WeeklyFlow, same_hour_last_week, weekly_flow
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,10 @@ Progress = Callable[[int, int], None]
 DAILY = "daily"
 MONTHLY = "monthly"
 SHIFT = "shift"
+SAFETY_WEEKLY = "safety-weekly"
+SAFETY_MONTHLY = "safety-monthly"
+KINDS = (SHIFT, DAILY, MONTHLY, SAFETY_WEEKLY, SAFETY_MONTHLY)
+"""Every kind the archive keeps, in the order a catch-up makes them."""
 HOUR_MS = 3_600_000
 
 
@@ -73,6 +83,10 @@ class ProductionReports:
         self.now_ms = now_ms or (lambda: int(time.time() * 1000))
         self.calendar = StationCalendar(config.station.timezone, config.reports)
         self.compute = compute
+        self.duty = DutyRecords(archive.store)
+        self.safety = SafetyReports(
+            config, self.calendar, journal, self.duty, SafetyRecords(archive.store)
+        )
 
     def records(self, run: MeterRunConfig, period: Period) -> list[HourlyRecord]:
         """The hourly records of a run over a period, held against the ledger: an hour whose
@@ -205,9 +219,14 @@ class ProductionReports:
         events = self.journal.events(period.start_ms, None, limit=100_000)
         names = self.calendar.shift_name(period)
         units = {t.id: t.unit for _, t in self.config.all_tags()}
+        shift_id = self.calendar.shift_id(period)
+        before = self.calendar.shift_id(self.calendar.shift_of(period.start - timedelta(seconds=1)))
+        log_lines, alarm_entries = shift_log(
+            self.duty.log(period.start_ms, period.end_ms, limit=100_000)
+        )
         return ShiftReport(
             station=self.config.station.id,
-            shift=self.calendar.shift_id(period),
+            shift=shift_id,
             name_zh=names.name_zh,
             name_en=names.name_en,
             start_ms=period.start_ms,
@@ -223,6 +242,11 @@ class ProductionReports:
             max_lel=lel,
             max_lel_tag=lel_tag,
             alarms=shift_alarms(events, period.start_ms, period.end_ms),
+            crew=tuple(shift_crew(self.duty, self.calendar, self.config.duty, period)),
+            taken_over=shift_handover(before, self.duty.steps(before)),
+            handed_over=shift_handover(shift_id, self.duty.steps(shift_id)),
+            log=log_lines,
+            log_alarm_entries=alarm_entries,
         )
 
     def weekly_flows(self, hour: Period) -> list[tuple[MeterRunConfig, WeeklyFlow]]:
@@ -239,10 +263,13 @@ class ProductionReports:
     # -- keeping -------------------------------------------------------------------------
     def content(self, kind: str, period: str, progress: Progress | None = None) -> tuple[str, str]:
         """(content, hash) of a period as the data is now: `2025-11-25T08:00` (a shift),
-        `2025-11-25` (a gas day) or `2025-11` (a gas month); one report per meter run (one
-        for the shift)."""
+        `2025-11-25` (a gas day), `2025-11` (a gas month) or `2025-W48` (a gas week); one
+        report per meter run (one for a shift and for a safety report)."""
         reports: list[Any]
-        if kind == SHIFT:
+        if kind in (SAFETY_WEEKLY, SAFETY_MONTHLY):
+            which = kind.removeprefix("safety-")
+            reports = [self.safety.report(which, self.calendar.period(kind, period))]
+        elif kind == SHIFT:
             reports = [self.shift(self.calendar.shift_by_id(period))]
         elif kind == DAILY:
             reports = self.daily(date.fromisoformat(period))
@@ -277,13 +304,16 @@ class ProductionReports:
         first_day = self.calendar.gas_day_of(start)
         delay = timedelta(seconds=delay_s)
         done: list[StoredReport] = []
-        for kind in (SHIFT, DAILY, MONTHLY):
+        month = self.calendar.gas_month(first_day.year, first_day.month)
+        for kind in KINDS:
             cursor = self.archive.cursor(kind)
             if cursor is None:
                 begin = {
                     SHIFT: self.calendar.shift_of(start),
                     DAILY: self.calendar.gas_day(first_day),
-                    MONTHLY: self.calendar.gas_month(first_day.year, first_day.month),
+                    MONTHLY: month,
+                    SAFETY_WEEKLY: self.calendar.gas_week(first_day),
+                    SAFETY_MONTHLY: month,
                 }[kind]
                 cursor = begin.start_ms
                 self.archive.set_cursor(kind, cursor)
@@ -321,5 +351,7 @@ class ProductionReports:
         if kind == DAILY:
             days = due_gas_days(self.calendar, done_until, now, delay)
             return [self.calendar.gas_day(d) for d in days]
+        if kind == SAFETY_WEEKLY:
+            return due_gas_weeks(self.calendar, done_until, now, delay)
         months = due_gas_months(self.calendar, done_until, now, delay)
         return [self.calendar.gas_month(y, m) for y, m in months]

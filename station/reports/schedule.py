@@ -50,12 +50,21 @@ def monthly_trigger(calendar: StationCalendar) -> CronTrigger:
     return CronTrigger(day=1, hour=calendar.contract.hour, minute=0, timezone=calendar.tz)
 
 
+def weekly_trigger(calendar: StationCalendar) -> CronTrigger:
+    """Fires when a gas week ends: Monday's contract hour, in the station's time zone."""
+    return CronTrigger(
+        day_of_week="mon", hour=calendar.contract.hour, minute=0, timezone=calendar.tz
+    )
+
+
 def report_triggers(calendar: StationCalendar) -> dict[str, CronTrigger | OrTrigger]:
     """The one definition of when each report kind falls due."""
     return {
         "shift": shift_trigger(calendar),
         "daily": daily_trigger(calendar),
         "monthly": monthly_trigger(calendar),
+        "safety-weekly": weekly_trigger(calendar),
+        "safety-monthly": monthly_trigger(calendar),
     }
 
 
@@ -92,6 +101,14 @@ def due_gas_days(
     """The gas days that ended after `done_until` and at least `delay` before `now`."""
     ends = due_ends(daily_trigger(calendar), done_until, now, delay, limit)
     return [calendar.gas_day_of(end - TICK) for end in ends]
+
+
+def due_gas_weeks(
+    calendar: StationCalendar, done_until: datetime, now: datetime, delay: timedelta
+) -> list[Period]:
+    """The gas weeks that ended after `done_until` and at least `delay` before `now`."""
+    ends = due_ends(weekly_trigger(calendar), done_until, now, delay)
+    return [calendar.gas_week(calendar.gas_day_of(end - TICK)) for end in ends]
 
 
 def due_gas_months(

@@ -17,6 +17,7 @@ from station.reports.hourly import (
     known_total,
     pressure_range,
 )
+from station.reports.shift_duty import LogLine, ShiftHandover
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,16 @@ class ShiftReport:
     max_lel: Extreme | None
     max_lel_tag: str | None
     alarms: tuple[ShiftAlarm, ...]
+    crew: tuple[str, ...] = ()
+    """On duty: the roster entered for the shift, else the crews' rotation."""
+    taken_over: ShiftHandover | None = None
+    """The handover the shift took over at its start (the previous shift's)."""
+    handed_over: ShiftHandover | None = None
+    """Its own handover, as far as it had gone when the report was made."""
+    log: tuple[LogLine, ...] = ()
+    """The duty log of the shift by the time of the event, but for the automatic alarm
+    entries, which the alarm table shows."""
+    log_alarm_entries: int = 0
 
 
 def readings_at(rows: MinuteRows, marks: list[int]) -> tuple[float | None, ...]:
