@@ -21,6 +21,8 @@ ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpa
 # the reports' PDF font: TrueType, so printing subsets it fast (Noto CJK stays the fallback)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+# the operator page's browser tests: Debian's Chromium, driven by Playwright (no browser download)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -37,6 +39,8 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 npm ci --no-audit --no-fund --loglevel=error --prefix tests/interop/node_opcua >/dev/null
+# the operator page's web fonts (Noto Sans SC), served by the service itself
+npm ci --no-audit --no-fund --loglevel=error --prefix station/api/assets >/dev/null
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -90,6 +90,7 @@ def _demo_accounts(runtime: object) -> list[str]:
         ("leader", Role.shift_leader),
         ("master", Role.station_master),
         ("auditor", Role.auditor),
+        ("viewer", Role.viewer),
     ):
         password = f"{name}-demo"
         runtime.users.add(name, password, role, None, now)

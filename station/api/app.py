@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from station.api import (
@@ -19,6 +20,7 @@ from station.api import (
     routes_live,
     routes_reports,
     routes_safety,
+    routes_stream,
 )
 from station.api.bounded import BoundedWork
 from station.api.live_snapshot import LiveSnapshot
@@ -26,6 +28,9 @@ from station.metrics import registry_for
 from station.runtime import StationRuntime
 
 STATIC = Path(__file__).parent / "static"
+FONTS = Path(__file__).parent / "assets" / "node_modules" / "@fontsource" / "noto-sans-sc"
+"""Noto Sans SC as web fonts, from npm (`npm ci --prefix station/api/assets`): the station
+LAN is closed, and a workstation without Chinese fonts still shows the page right."""
 
 
 def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = None) -> FastAPI:
@@ -70,6 +75,7 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
         routes_reports.router,
         routes_duty.router,
         routes_safety.router,
+        routes_stream.router,
         metrics_router,
         pages,
         *(extra_routers or []),
@@ -77,6 +83,10 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
     app.state.access_rules = access.check_routes(app, routers)
     for router in routers:
         app.include_router(router, responses=guards.EVERY_ROUTE)
+    # the page's own code and styles, and the fonts: no data, open like the login page
+    if FONTS.is_dir():
+        app.mount("/static/fonts", StaticFiles(directory=FONTS), name="fonts")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # after the live cache, on the core's loop: the API then only reads finished bytes
     runtime.bus.subscribe("live-snapshot", snapshot.accept)
     return app

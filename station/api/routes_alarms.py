@@ -70,7 +70,7 @@ class RuleChangeIn(BaseModel):
     reason: Reason
 
 
-def _alarm_out(row: dict[str, Any]) -> AlarmOut:
+def alarm_out(row: dict[str, Any]) -> AlarmOut:
     times: dict[str, Any] = {
         "raised": row["raised_ms"],
         "cleared": row["cleared_ms"],
@@ -92,7 +92,7 @@ async def current_alarms(
 ) -> list[AlarmOut]:
     rt = runtime_of(request)
     rows = await rt.call(rt.alarms.current, include_normal or state is State.NORMAL)
-    return [_alarm_out(r) for r in rows if state is None or r["state"] == state.value]
+    return [alarm_out(r) for r in rows if state is None or r["state"] == state.value]
 
 
 @router.get("/api/alarms/history", response_model=list[AlarmEventOut])
@@ -321,7 +321,7 @@ async def stream(request: Request) -> StreamingResponse:
     async def events() -> AsyncIterator[str]:
         current = await rt.call(subscribe)
         try:
-            snapshot = [_alarm_out(r).model_dump(mode="json") for r in current]
+            snapshot = [alarm_out(r).model_dump(mode="json") for r in current]
             yield f"event: snapshot\ndata: {json.dumps(snapshot, ensure_ascii=False)}\n\n"
             while True:
                 try:

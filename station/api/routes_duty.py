@@ -44,6 +44,7 @@ class OnDutyOut(BaseModel):
     shift_end: datetime
     on_duty: list[str]
     """The shift's crew, and the last shift's while its handover is not accepted."""
+    previous_shift: str
     previous_handover: str
 
 
@@ -125,6 +126,14 @@ class RefuseIn(BaseModel):
     reason: Text
 
 
+class RoundItemOut(BaseModel):
+    id: str
+    name: str
+    tag: str | None
+    """A reading of this item is compared with the tag's live value."""
+    tolerance: float | None
+
+
 class RoundOut(BaseModel):
     id: int | None
     """The record to act on; None for a slot of another shift that has none (not yet due, or
@@ -137,6 +146,8 @@ class RoundOut(BaseModel):
     started_by: str | None
     done_by: str | None
     approved_by: str | None
+    items: list[RoundItemOut]
+    """The checklist, in order."""
     results: list[dict[str, Any]]
 
 
@@ -238,6 +249,7 @@ async def on_duty(request: Request) -> OnDutyOut:
         shift=desk.shift_id(shift),
         shift_end=shift.end,
         on_duty=desk.on_duty(now),
+        previous_shift=desk.shift_id(desk.previous(shift)),
         previous_handover=desk.handover(desk.previous(shift)).state,
     )
 
@@ -454,6 +466,15 @@ def _rounds_of(rt: StationRuntime, period: Period) -> list[RoundOut]:
             started_by=record.started_by,
             done_by=record.done_by,
             approved_by=record.approved_by,
+            items=[
+                RoundItemOut(
+                    id=i.id,
+                    name=i.name_zh if lang == "zh" else i.name_en,
+                    tag=i.tag,
+                    tolerance=i.tolerance,
+                )
+                for i in cfg.items
+            ],
             results=[]
             if record.id is None
             else [asdict(r) for r in desk.records.results(record.id)],

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from station.acquisition import DeviceAcquisition
 from station.api.access import guarded_router, runtime_of
@@ -22,10 +23,22 @@ from station.api.schemas import (
 )
 from station.api.timefmt import from_ms
 from station.clock import utc_datetime
+from station.config.hmi import HmiArea
 from station.config.models import ModbusTag
 from station.runtime import NEVER, StationRuntime
 
 router = guarded_router()
+
+
+class HmiOut(BaseModel):
+    schematic: dict[str, str]
+    """A place of the overview drawing → its tag."""
+    safety: list[str]
+    trends: list[str]
+    areas: list[HmiArea]
+    supply_cutoff: float | None
+    """Standard flow under which supply counts as stopped (the supply rule's cutoff)."""
+
 
 MAX_TAGS_PER_QUERY = 200
 """A trend or a report page shows a few dozen; a repeated tag counts once."""
@@ -162,3 +175,17 @@ async def live(
     wanted = split_tags(runtime_of(request), tags)
     body = current.body if wanted is None else current.only(wanted)
     return Response(body, media_type="application/json")
+
+
+@router.get("/api/hmi", response_model=HmiOut)
+def hmi(request: Request) -> HmiOut:
+    """What the operator's page shows where (the station config's `hmi`)."""
+    cfg = runtime_of(request).config
+    supply = cfg.alarms.supply
+    return HmiOut(
+        schematic={str(place): tag for place, tag in cfg.hmi.schematic.items()},
+        safety=cfg.hmi.safety,
+        trends=cfg.hmi.trends,
+        areas=cfg.hmi.areas,
+        supply_cutoff=supply.cutoff if supply else None,
+    )

@@ -202,6 +202,23 @@ def _duty_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
             yield ("duty", "trends", i, "tag"), f"unknown tag {trend.tag!r}"
 
 
+def _hmi_issues(cfg: StationConfig) -> Iterator[tuple[Loc, str]]:
+    """Every tag the operator's page is to show exists."""
+    tags = {t.id for _, t in cfg.all_tags()}
+    hmi = cfg.hmi
+    for place, tag in hmi.schematic.items():
+        if tag not in tags:
+            yield ("hmi", "schematic", place), f"unknown tag {tag!r}"
+    for key in ("safety", "trends"):
+        for i, tag in enumerate(getattr(hmi, key)):
+            if tag not in tags:
+                yield ("hmi", key, i), f"unknown tag {tag!r}"
+    for a, area in enumerate(hmi.areas):
+        for i, tag in enumerate(area.tags):
+            if tag not in tags:
+                yield ("hmi", "areas", a, "tags", i), f"unknown tag {tag!r}"
+
+
 def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> ConfigIssue:
     """Name the line of the mistake. PyYAML notices an unclosed bracket or quote, or a key
     without its colon, only where the next token stands (the line after); its context mark
@@ -238,6 +255,7 @@ def parse_config(text: str, file: str = "<string>") -> StationConfig:
             *_alarm_issues(cfg),
             *_report_issues(cfg),
             *_duty_issues(cfg),
+            *_hmi_issues(cfg),
         )
     ]
     if semantic:

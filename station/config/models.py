@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from drivers.modbus.codec import DataType, Order
 from drivers.modbus.planner import Table
 from station.alarms.config import AlarmConfig
+from station.config.hmi import HmiConfig
 from station.duty.config import DutyConfig
 from station.reports.config import ReportsConfig
 
@@ -339,6 +340,7 @@ class StationConfig(Strict):
     audit: AuditConfig = AuditConfig()
     reports: ReportsConfig = ReportsConfig()
     duty: DutyConfig = DutyConfig()
+    hmi: HmiConfig = HmiConfig()
 
     def all_tags(self) -> list[tuple[DeviceConfig, TagConfig]]:
         out: list[tuple[DeviceConfig, TagConfig]] = []

@@ -190,7 +190,8 @@ def test_api_rejects_bad_requests_with_reasons(demo: str) -> None:
     assert {"/healthz", "/api/tags", "/api/live", "/api/history"} <= set(spec["paths"])
     assert httpx.get(f"{demo}/docs").status_code == 200
     page = httpx.get(f"{demo}/")
-    assert page.status_code == 200 and "/api/live" in page.text and "/api/alarms" in page.text
+    assert page.status_code == 200 and "/static/js/app.js" in page.text
+    assert "/api/stream" in httpx.get(f"{demo}/static/js/stream.js").text  # the push channel
     tags = httpx.get(f"{demo}/api/tags").json()
     fc = next(t for t in tags if t["id"] == "FT-301S")
     assert (

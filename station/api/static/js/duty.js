@@ -1,0 +1,124 @@
+// The duties: the duty log (read, write, search), the handover of the shift (draft, sign,
+// accept, refuse), the inspection rounds (made for a 1024×768 tablet in the hand), hazards.
+import { api, can, user } from "./api.js";
+import { t, lang } from "./i18n.js";
+import { esc, timeOf } from "./alarms.js";
+
+const TABS = ["log", "handover", "rounds", "hazards"];
+
+export async function dutyView(main, tab) {
+  tab = TABS.includes(tab) ? tab : "log";
+  main.innerHTML = `<nav class="sub">${TABS.map((k) =>
+    `<a href="#duty/${k}" class="${k === tab ? "on" : ""}" data-i18n="${k}">${t(k)}</a>`).join("")}</nav><div id="duty-body"></div>`;
+  const body = main.querySelector("#duty-body");
+  await { log: logTab, handover: handoverTab, rounds: roundsTab, hazards: hazardsTab }[tab](body);
+  return null;
+}
+
+function failure(el, e) { el.textContent = e.status === 403 ? `${t("need_role")}: ${e.message}` : e.message; }
+
+async function logTab(body) {
+  body.innerHTML = `<div class="panel">${can("operator") ? `<form id="log-write" class="filters">
+      <select name="category">${["operation", "dispatch", "equipment", "safety", "note"].map((c) => `<option>${c}</option>`).join("")}</select>
+      <input name="text" required maxlength="4000" size="60"><button class="primary" data-i18n="write">${t("write")}</button>
+      <span class="error" id="log-error"></span></form>` : ""}
+    <form id="log-search" class="filters"><input name="text" size="30"><button data-i18n="search">${t("search")}</button></form>
+    <table><thead><tr><th>${t("time")}</th><th>${t("category")}</th><th>${t("username")}</th><th>${t("text")}</th></tr></thead>
+    <tbody id="log-rows"></tbody></table></div>`;
+  const load = async (text) => {
+    const rows = await api(`/api/duty/log?limit=200${text ? `&text=${encodeURIComponent(text)}` : ""}`);
+    body.querySelector("#log-rows").innerHTML = rows.reverse().map((e) =>
+      `<tr><td>${timeOf(e.event_time, true)}</td><td>${esc(e.category)}</td><td>${esc(e.author)}</td><td>${esc(e.text)}</td></tr>`).join("");
+  };
+  body.querySelector("#log-search").addEventListener("submit", (ev) => {
+    ev.preventDefault(); load(new FormData(ev.target).get("text"));
+  });
+  body.querySelector("#log-write")?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = new FormData(ev.target);
+    try {
+      await api("/api/duty/log", { body: { category: form.get("category"), text: form.get("text") } });
+      ev.target.reset(); load();
+    } catch (e) { failure(body.querySelector("#log-error"), e); }
+  });
+  await load();
+}
+
+async function handoverTab(body) {
+  const now = await api("/api/duty/now");
+  // the handover waiting: the previous shift's until accepted, else the one under way
+  const shift = now.previous_handover !== "accepted" && now.previous_handover !== "none" ? now.previous_shift || now.shift : now.shift;
+  const h = await api(`/api/duty/handovers/${shift}`);
+  const notes = ["operating_mode", "problems", "instructions"];
+  const d = h.draft || {};
+  body.innerHTML = `<div class="panel" data-handover="${esc(h.shift)}"><h2>${t("handover")} · ${esc(h.shift)} · <span id="ho-state">${t(h.state)}</span></h2>
+    <p>${esc(h.outgoing.join(", "))} → ${esc(h.incoming.join(", "))}</p>
+    <div class="grid2"><div><table>${(d.readings || []).concat(d.totals || []).map((r) =>
+      `<tr><td>${esc(r.tag)}</td><td class="num">${r.value ?? "—"}</td><td>${r.ts_ms ? timeOf(new Date(r.ts_ms).toISOString()) : ""}</td></tr>`).join("")}</table></div>
+    <div><p>${t("alarms")}: ${(d.alarms?.raised || []).length} · ${t("unacknowledged")}: ${(d.alarms?.unacknowledged || []).length}</p>
+      <p>${t("hazards")}: ${(d.hazards || []).map((x) => esc(x.text)).join("; ") || t("none")}</p>
+      <p>${t("rounds")}: ${t("done")} ${(d.rounds?.done || []).length} · ${t("missed")} ${(d.rounds?.missed || []).length}</p>
+      <ol>${h.steps.map((s) => `<li>${timeOf(s.time || s.ts, true)} ${t(s.step)} · ${esc(s.user)}${s.reason ? ` · ${esc(s.reason)}` : ""}</li>`).join("")}</ol></div></div>
+    ${can("operator") ? `<form id="ho-sign">${notes.map((k) => `<label data-i18n="${k}">${t(k)}</label><textarea name="${k}" rows="2" maxlength="4000"></textarea>`).join("")}
+      <div class="actions"><button class="primary" value="sign" data-i18n="sign">${t("sign")}</button>
+      <button value="accept" data-i18n="accept">${t("accept")}</button>
+      <input name="reason" placeholder="${t("reason")}" maxlength="4000" size="30">
+      <button value="refuse" data-i18n="refuse">${t("refuse")}</button></div><p class="error" id="ho-error"></p></form>` : ""}</div>`;
+  body.querySelector("#ho-sign")?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = new FormData(ev.target), what = ev.submitter.value;
+    const url = `/api/duty/handovers/${h.shift}/${what}`;
+    try {
+      if (what === "sign") {
+        const picked = Object.fromEntries(notes.map((k) => [k, form.get(k)]).filter(([, v]) => v));
+        await api(url, { body: { notes: picked } });
+      } else if (what === "refuse") {
+        await api(url, { body: { reason: form.get("reason") } });
+      } else {
+        await api(url, { method: "POST" });
+      }
+      await handoverTab(body);
+    } catch (e) { failure(body.querySelector("#ho-error"), e); }
+  });
+}
+
+async function roundsTab(body) {
+  body.classList.add("tablet");
+  const rounds = await api("/api/duty/rounds");
+  body.innerHTML = rounds.map((r) => `<div class="panel" data-round="${r.id ?? ""}">
+      <h2>${esc(r.name)} · ${timeOf(r.due)} · <span class="state">${t(r.state)}</span></h2>
+      ${r.id && can("operator") && !r.started_by && ["due", "overdue"].includes(r.state) ? `<button class="primary" data-start="${r.id}" data-i18n="start">${t("start")}</button>` : ""}
+      ${r.state === "in_progress" || (r.started_by && !r.done_by) ? `<table>${r.items.map((item) => {
+        const done = r.results.find((x) => x.item === item.id);
+        return `<tr data-item="${esc(item.id)}"><td>${esc(item.name)}</td><td>${done ? (done.ok ? "✓" : "✗") + (done.reading !== null ? ` ${done.reading}` : "") + (done.flagged ? " ⚠" : "")
+          : `${item.tag ? `<input type="number" step="any" name="reading" size="7" placeholder="${t("reading")}">` : ""}
+             <input name="note" size="16" placeholder="${t("note")}">
+             <button data-ok="1">OK</button><button data-ok="0">✗</button>`}</td></tr>`;
+      }).join("")}</table><button class="primary" data-complete="${r.id}" data-i18n="complete">${t("complete")}</button>` : ""}
+      <p class="error"></p></div>`).join("") || `<p class="muted">${t("none")}</p>`;
+  body.onclick = async (ev) => {
+    const b = ev.target.closest("button");
+    if (!b) return;
+    const panel = b.closest("[data-round]"), id = panel.dataset.round;
+    try {
+      if (b.dataset.start) await api(`/api/duty/rounds/${id}/start`, { method: "POST" });
+      if (b.dataset.complete) await api(`/api/duty/rounds/${id}/complete`, { method: "POST" });
+      if (b.dataset.ok !== undefined) {
+        const row = b.closest("tr"), reading = row.querySelector("[name=reading]")?.value;
+        await api(`/api/duty/rounds/${id}/items`, { body: {
+          item: row.dataset.item, ok: b.dataset.ok === "1", reading: reading ? Number(reading) : null,
+          note: row.querySelector("[name=note]").value || null } });
+      }
+      await roundsTab(body);
+    } catch (e) { failure(panel.querySelector(".error"), e); }
+  };
+}
+
+async function hazardsTab(body) {
+  const rows = await api("/api/duty/hazards?limit=200");
+  body.innerHTML = `<div class="panel"><table><thead><tr><th>#</th><th>${t("time")}</th><th>${t("text")}</th><th>${t("severity")}</th>
+    <th>${t("deadline")}</th><th>${t("state")}</th></tr></thead><tbody>${rows.map((h) =>
+    `<tr class="${h.overdue && !h.closed ? "unacked p2" : ""}"><td>${h.id}</td><td>${timeOf(h.opened, true)}</td><td>${esc(h.text)}</td>
+     <td>${esc(h.severity)}</td><td>${timeOf(h.deadline, true)}</td><td>${h.closed ? `${esc(h.closed_by)}: ${esc(h.action)}` : t("open")}</td></tr>`).join("")}
+    </tbody></table></div>`;
+}

@@ -1,0 +1,221 @@
+"""The operator's page in a real browser: Debian's Chromium driven by Playwright, against the
+real service (`station demo`, the simulator over real sockets) on loopback. Screenshots at
+1920×1080 and 1024×768 are saved in tests/artifacts/ for people to look at."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import free_port
+from tests.integration.test_end_to_end import spawn, stop, wait_until
+
+pytestmark = pytest.mark.integration
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+"""The closed network: no background connections to refuse."""
+
+
+def serve(data: Path, *extra: str) -> tuple[Any, str]:
+    port = free_port()
+    proc = spawn("demo", "--port", str(port), "--data-dir", str(data), *extra)
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: httpx.get(f"{base}/healthz", timeout=2).json()["status"] == "ok", 30,
+               "demo healthy")  # fmt: skip
+    return proc, base
+
+
+@pytest.fixture(scope="module")
+def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo at the speed of the clock on the wall."""
+    proc, base = serve(tmp_path_factory.mktemp("page") / "data")
+    try:
+        yield base
+    finally:
+        out = stop(proc)
+        assert "Traceback" not in out, out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def token(base: str, who: str) -> dict[str, str]:
+    r = httpx.post(f"{base}/api/login", json={"username": who, "password": f"{who}-demo"})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def open_page(browser: Browser, base: str, who: str | None, size: tuple[int, int] = (1920, 1080),
+              view: str = "") -> tuple[Page, list[str]]:  # fmt: skip
+    """The page loaded (and logged in as `who`), with the errors it reports collected."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]}, accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/")
+    page.wait_for_selector("body[data-ready]")
+    if who:
+        page.click("#login")
+        page.fill("input[name=username]", who)
+        page.fill("input[name=password]", f"{who}-demo")
+        page.click("dialog button.primary")
+        expect(page.locator("#who")).to_contain_text(who)
+    if view:
+        page.goto(f"{base}/#{view}")
+        page.wait_for_selector(f"main[data-view='{view.split('/')[0]}']")
+    return page, errors
+
+
+def shoot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_the_overview_shows_values_that_change(station: str, browser: Browser) -> None:
+    page, errors = open_page(browser, station, None)
+    flow = page.locator("svg.schematic text.val[data-tag='FT-301S']")
+    expect(flow).to_contain_text("Nm³/h")
+    first = flow.text_content()
+    deadline = time.monotonic() + 15
+    while flow.text_content() == first:
+        assert time.monotonic() < deadline, f"the standard flow stayed at {first}"
+        page.wait_for_timeout(200)
+    # every bound value is shown with its unit and good quality; the run and supply are told
+    for tag, unit in (("PT-101", "MPa"), ("PT-301", "MPa"), ("TT-301", "°C"), ("GT-01", "%LEL")):
+        cell = page.locator(f"svg.schematic text.val[data-tag='{tag}']")
+        expect(cell).to_contain_text(unit)
+        assert cell.get_attribute("class") == "val good", (tag, cell.get_attribute("class"))
+    expect(page.locator("#supply-state")).to_contain_text("供气中")
+    expect(page.locator("#active-run")).to_contain_text("A路")
+    page.wait_for_selector("#minis svg[data-trend='PT-301'] path.spark", state="attached")
+    assert page.locator("#minis svg[data-trend='PT-301'] line.limit").count() == 4  # L LL H HH
+    shoot(page, "overview-1920x1080")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    shoot(page, "overview-1024x768")
+    assert errors == []
+    page.close()
+
+
+def test_a_scenario_alarm_is_in_the_banner_within_2_s_and_is_acknowledged(
+    station: str, browser: Browser
+) -> None:
+    page, errors = open_page(browser, station, "operator")
+    page.evaluate("""() => { window.seen = {};
+        new MutationObserver(() => document.querySelectorAll('#banner-list li[data-alarm]')
+          .forEach((li) => { window.seen[li.dataset.alarm] ??= Date.now(); }))
+        .observe(document.getElementById('banner'), { childList: true, subtree: true }); }""")
+    operator = token(station, "operator")
+    r = httpx.put(f"{station}/api/simulator/scenario", json={"name": "gas-leak"}, headers=operator)
+    assert r.status_code == 200, r.text
+    try:
+        item = page.locator("#banner-list li[data-alarm='GT-02.H']")
+        expect(item).to_be_visible(timeout=90_000)  # GT-02 climbs 0.5 %LEL a second to 20
+        alarms = httpx.get(f"{station}/api/alarms").json()
+        raised = next(a for a in alarms if a["id"] == "GT-02.H")["raised"]
+        seen_ms = page.evaluate("window.seen['GT-02.H']")
+        raised_ms = time.mktime(time.strptime(raised[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        latency = seen_ms / 1000 - (raised_ms + float("0." + raised[20:23]))
+        assert latency < 2.0, f"in the banner {latency:.2f} s after it was raised"
+        # priority 2: flashing; the sound button says whether it can sound
+        assert "unacked p2" in (item.get_attribute("class") or "")
+        shoot(page, "alarm-banner-1920x1080")
+        item.click()
+        page.fill("dialog input[name=comment]", "detector GT-02 checked, ventilating")
+        page.click("dialog button.primary")
+        journal = {"alarm": "GT-02.H", "event": "acknowledged"}
+        acked = wait_until(
+            lambda: httpx.get(f"{station}/api/alarms/history", params=journal).json(),
+            5,
+            "acknowledged",
+        )
+        assert acked[-1]["user"] == "operator"
+        assert acked[-1]["comment"] == "detector GT-02 checked, ventilating"
+        expect(page.locator("#banner-list li[data-alarm='GT-02.H']")).to_have_count(0, timeout=3000)
+        assert errors == []
+    finally:
+        httpx.put(f"{station}/api/simulator/scenario", json={"name": "normal"}, headers=operator)
+        page.close()
+
+
+def test_a_viewer_is_offered_no_acknowledge(station: str, browser: Browser) -> None:
+    page, errors = open_page(browser, station, "viewer", view="alarms")
+    wait_until(lambda: page.locator("#alarm-table tbody tr[data-alarm]").count(), 10, "alarms")
+    assert page.locator("button[data-ack], button[data-shelve]").count() == 0
+    page.locator("#banner-list li[data-alarm]").first.click()
+    assert not page.locator("dialog[open]").count()
+    op, _ = open_page(browser, station, "operator", view="alarms")
+    wait_until(lambda: op.locator("button[data-ack]").count(), 10, "an acknowledge button")
+    assert errors == []
+    page.close()
+    op.close()
+
+
+def test_the_language_switch_changes_every_label(station: str, browser: Browser) -> None:
+    page, errors = open_page(browser, station, "operator")
+    for view in ("overview", "areas", "alarms", "trends", "duty", "reports"):
+        page.goto(f"{station}/#{view}")
+        page.wait_for_selector(f"main[data-view='{view}']")
+        page.wait_for_timeout(300)
+        for lang in ("en", "zh"):
+            if page.evaluate("document.documentElement.lang") != (
+                "en" if lang == "en" else "zh-CN"
+            ):
+                page.click("#lang")
+                page.wait_for_selector(f"main[data-view='{view}']")
+                page.wait_for_timeout(300)
+            wrong = page.evaluate(
+                """async (lang) => {
+                const { words } = await import('/static/js/i18n.js');
+                const want = words(lang);
+                return [...document.querySelectorAll('[data-i18n]')]
+                  .filter((el) => el.textContent !== want[el.dataset.i18n])
+                  .map((el) => `${el.dataset.i18n}: ${el.textContent}`); }""",
+                lang,
+            )
+            assert wrong == [], (view, lang, wrong)
+        if view == "overview":
+            page.click("#lang")  # to English
+            expect(page.locator("#supply-state")).to_contain_text("Supply")
+            shoot(page, "overview-en-1920x1080")
+            page.click("#lang")
+    assert errors == []
+    page.close()
+
+
+def test_a_round_is_completed_on_the_tablet(station: str, browser: Browser) -> None:
+    page, errors = open_page(browser, station, "operator", (1024, 768), "duty/rounds")
+    panel = page.locator("[data-round]").first
+    expect(panel.locator(".state")).to_contain_text("超时")  # the 08:00 round, or the one due
+    panel.locator("button[data-start]").click()
+    rows = page.locator("[data-round] tr[data-item]")
+    expect(rows.first).to_be_visible()
+    count = rows.count()
+    assert count == 15
+    for i in range(count):
+        row = page.locator("[data-round] tr[data-item]").nth(i)
+        reading = row.locator("input[name=reading]")
+        if reading.count():
+            tag_value = 0.0 if row.get_attribute("data-item") != "REG-GAUGE" else 0.35
+            reading.fill(str(tag_value if tag_value else 5))
+        row.locator("button[data-ok='1']").click()
+        expect(page.locator("[data-round] tr[data-item]").nth(i)).to_contain_text("✓")
+    shoot(page, "round-1024x768")
+    page.locator("button[data-complete]").click()
+    expect(page.locator("[data-round] .state").first).to_contain_text("已完成")
+    rounds = httpx.get(f"{station}/api/duty/rounds").json()
+    assert any(r["state"] == "done" and r["done_by"] == "operator" for r in rounds)
+    assert errors == []
+    page.close()
