@@ -32,6 +32,12 @@ const WORDS = {
     overdue: "超时", in_progress: "进行中", approved: "已审核", missed: "漏检", notes: "交班说明",
     problems: "存在问题", instructions: "交办事项", operating_mode: "运行方式", drafted: "已起草",
     refused: "已拒绝", accepted: "已接班", none: "无", severity: "等级", deadline: "期限",
+    fire: "消防器材", maintenance: "设备维护", incidents: "突发事件", location: "位置", expiry: "有效期",
+    flags: "提示", last_check: "上次检查", expired: "已过期", expiring: "即将到期", check_overdue: "检查逾期",
+    check_due: "检查将到期", failed_check: "检查不合格", last_done: "上次完成", next_due: "下次到期",
+    suggestions: "数据预测", what: "事件经过", actions: "已采取措施", report_incident: "上报突发事件",
+    summary: "总结", ho_none: "未起草", ho_drafted: "已起草", ho_signed: "交班已签字",
+    ho_refused: "拒绝接班", ho_accepted: "已接班",
   },
   en: {
     overview: "Overview", areas: "Areas", alarms: "Alarms", trends: "Trends", duty: "Duty", reports: "Reports",
@@ -67,6 +73,13 @@ const WORDS = {
     missed: "missed", notes: "Handover notes", problems: "Problems", instructions: "Instructions",
     operating_mode: "Operating mode", drafted: "drafted", refused: "refused", accepted: "accepted",
     none: "none", severity: "Severity", deadline: "Deadline",
+    fire: "Fire equipment", maintenance: "Maintenance", incidents: "Incidents", location: "Location",
+    expiry: "Expiry", flags: "Flags", last_check: "Last check", expired: "expired", expiring: "expiring",
+    check_overdue: "check overdue", check_due: "check due", failed_check: "failed check",
+    last_done: "Last done", next_due: "Next due", suggestions: "Projected from data",
+    what: "What happened", actions: "Actions taken", report_incident: "Report an incident",
+    summary: "Summary", ho_none: "not drafted", ho_drafted: "drafted",
+    ho_signed: "signed by the outgoing", ho_refused: "refused", ho_accepted: "accepted",
   },
 };
 

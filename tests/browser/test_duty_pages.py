@@ -1,0 +1,108 @@
+"""A shift's end on the page, on the demo at 600× (a twelve-hour shift in 72 s): the handover
+signed, refused with a reason, signed again and accepted; the shift report opened, downloaded
+as PDF, reviewed and signed, all by clicking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.test_operator_page import open_page, serve, shoot
+from tests.integration.test_end_to_end import stop, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, base = serve(tmp_path_factory.mktemp("fast") / "data", "--speed", "600")
+    try:
+        yield base
+    finally:
+        out = stop(proc)
+        assert "Traceback" not in out, out
+
+
+def test_a_handover_is_signed_refused_and_accepted_on_the_page(
+    fast: str,
+    browser: Browser,
+) -> None:
+    now = wait_until(
+        lambda: (
+            (n := httpx.get(f"{fast}/api/duty/now").json())["previous_handover"] == "drafted" and n
+        ),
+        150,
+        "a shift ended and its handover drafted",
+    )
+    shift = now["previous_shift"]
+    out, errors = open_page(browser, fast, "operator", view="duty/handover")
+    panel = out.locator(f"[data-handover='{shift}']")
+    expect(panel.locator("#ho-state")).to_contain_text("已起草")
+    out.fill("textarea[name=problems]", "filter A ΔP rising, change planned")
+    out.click("#ho-sign button[value=sign]")
+    expect(out.locator("#ho-state")).to_contain_text("交班已签字")
+    into, errors_in = open_page(browser, fast, "leader", view="duty/handover")
+    into.fill("#ho-sign input[name=reason]", "the round of 18:00 is not in the log")
+    into.click("#ho-sign button[value=refuse]")
+    expect(into.locator("#ho-state")).to_contain_text("拒绝接班")
+    shoot(into, "handover-refused-1920x1080")
+    steps = httpx.get(f"{fast}/api/duty/handovers/{shift}").json()["steps"]
+    assert [s["step"] for s in steps] == ["drafted", "signed", "refused"]
+    assert steps[-1]["reason"] == "the round of 18:00 is not in the log"
+    assert steps[1]["notes"] == {"problems": "filter A ΔP rising, change planned"}
+    out.reload()
+    out.wait_for_selector("#ho-sign")
+    out.click("#ho-sign button[value=sign]")
+    expect(out.locator("#ho-state")).to_contain_text("交班已签字")
+    into.reload()
+    into.wait_for_selector("#ho-sign")
+    into.click("#ho-sign button[value=accept]")
+    final = httpx.get(f"{fast}/api/duty/handovers/{shift}").json()
+    assert [s["step"] for s in final["steps"]] == [
+        "drafted",
+        "signed",
+        "refused",
+        "signed",
+        "accepted",
+    ]
+    assert errors == [] and errors_in == []
+    out.close()
+    into.close()
+
+
+def test_a_report_opens_downloads_and_is_signed_on_the_page(
+    fast: str,
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    wait_until(lambda: httpx.get(f"{fast}/api/reports", params={"kind": "shift"}).json(), 150,
+               "a shift report")  # fmt: skip
+    leader, errors = open_page(browser, fast, "leader", view="reports")
+    row = leader.locator("tr[data-report^='shift/']").first
+    period = (row.get_attribute("data-report") or "").split("/", 1)[1]
+    with leader.expect_download() as download:
+        row.locator("a", has_text="PDF").click()
+    pdf = tmp_path / "report.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    with leader.expect_popup() as popup:
+        row.locator("a", has_text="HTML").click()
+    popup.value.wait_for_load_state()
+    expect(popup.value.locator("h1").first).to_contain_text("门站班报")
+    popup.value.close()
+    row.locator("button", has_text="审核").click()
+    expect(leader.locator(f"tr[data-report='shift/{period}']")).to_contain_text("已审核")
+    master, errors_m = open_page(browser, fast, "master", view="reports")
+    master.locator(f"tr[data-report='shift/{period}'] button", has_text="签字").click()
+    expect(master.locator(f"tr[data-report='shift/{period}']")).to_contain_text("已签发")
+    shoot(master, "reports-1920x1080")
+    signed = httpx.get(f"{fast}/api/reports/shift/{period}").json()
+    assert (signed["status"], signed["reviewed_by"], signed["signed_by"]) == (
+        "signed", "leader", "master")  # fmt: skip
+    assert errors == [] and errors_m == []
+    leader.close()
+    master.close()
