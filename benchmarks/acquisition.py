@@ -43,7 +43,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.processes import cpu_seconds, rss_mib, start_service, start_simulator  # noqa: E402
+from benchmarks.processes import (  # noqa: E402
+    cpu_seconds,
+    rss_mib,
+    start_service,
+    start_simulator,
+    wait_healthy,
+)
 from drivers.modbus.codec import DataType, Order, decode  # noqa: E402
 from station.config.loader import load_config  # noqa: E402
 from station.config.models import ModbusTcpDevice  # noqa: E402
@@ -249,16 +255,7 @@ def main() -> None:
     svc = start_service(cfg_path, tmp / "data", http)
     base = f"http://127.0.0.1:{http}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if health(base)["status"] == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("service did not become healthy")
-            time.sleep(0.2)
+        wait_healthy(base)
         time.sleep(3)  # warm-up
         h0, c0, t0 = health(base), cpu_seconds(svc.pid), time.perf_counter()
         time.sleep(args.seconds)

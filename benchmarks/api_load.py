@@ -39,7 +39,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.processes import cpu_seconds  # noqa: E402
+from benchmarks.processes import cpu_seconds, wait_healthy  # noqa: E402
 from station.loopback import free_port  # noqa: E402
 
 EXAMPLE = ROOT / "config" / "station.yaml"
@@ -137,15 +137,7 @@ def layout(name: str, extra: list[str], args: argparse.Namespace, tmp: Path) -> 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).json()["status"] == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "service not healthy"
-            time.sleep(0.2)
+        wait_healthy(base)
         time.sleep(3)
         fixed = f"/api/live at {args.rate:.0f}/s"
         runs: list[tuple[str, float | None, int, str]] = [

@@ -30,24 +30,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.acquisition import bench_config  # noqa: E402
-from benchmarks.processes import cpu_seconds, start_service, start_simulator  # noqa: E402
+from benchmarks.processes import (  # noqa: E402
+    cpu_seconds,
+    start_service,
+    start_simulator,
+    wait_healthy,
+)
 from station.loopback import free_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-
-
-def healthy(base: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).json()["status"] == "ok":
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{base} did not become healthy")
 
 
 def first_render(browser: Any, url: str, selector: str, runs: int = 5) -> list[float]:
@@ -122,8 +115,8 @@ def main() -> None:
     )  # fmt: skip
     demo_base = f"http://127.0.0.1:{demo_port}"
     try:
-        healthy(base)
-        healthy(demo_base)
+        wait_healthy(base)
+        wait_healthy(demo_base)
         time.sleep(3)
         print(f"setup: {args.tags} float32 tags changing every second, polled every second; "
               f"Chromium {CHROMIUM}, 2 cores, loopback")  # fmt: skip

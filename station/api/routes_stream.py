@@ -29,9 +29,17 @@ ALARMS_EVERY_S = 0.25
 BEAT_EVERY_S = 1.0
 
 
+_keys: list[tuple[Snapshot, dict[str, str]]] = []
+"""The keys of the latest snapshot: made once, whatever the number of pages open."""
+
+
 def change_keys(snapshot: Snapshot) -> dict[str, str]:
     """Each value's JSON without its time and age: what a page needs to be told again."""
-    return {tag: text[: text.find(',"ts":')] for tag, text in snapshot.by_tag.items()}
+    if _keys and _keys[0][0] is snapshot:
+        return _keys[0][1]
+    keys = {tag: text[: text.find(',"ts":')] for tag, text in snapshot.by_tag.items()}
+    _keys[:] = [(snapshot, keys)]
+    return keys
 
 
 def changed(snapshot: Snapshot, sent: dict[str, str]) -> list[str]:

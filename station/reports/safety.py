@@ -129,11 +129,16 @@ class SafetyReport:
     alarms: AlarmFigures
 
 
+def open_during(opened_ms: int, closed_ms: int | None, start_ms: int, end_ms: int) -> bool:
+    """Open at some time in [start, end): opened before the end, not closed before the start."""
+    return opened_ms < end_ms and (closed_ms is None or closed_ms >= start_ms)
+
+
 def hazard_lines(hazards: Sequence[Hazard], start_ms: int, end_ms: int) -> tuple[HazardLine, ...]:
     """Every hazard that was open at some time in the period."""
     out = []
     for h in hazards:
-        if h.opened_ms >= end_ms or (h.closed_ms is not None and h.closed_ms < start_ms):
+        if not open_during(h.opened_ms, h.closed_ms, start_ms, end_ms):
             continue
         open_at_end = h.closed_ms is None or h.closed_ms >= end_ms
         late = h.deadline_ms < (end_ms if open_at_end else h.closed_ms or end_ms)
@@ -233,7 +238,7 @@ def incident_lines(
     out = []
     for i in incidents:
         closed = i.closed_ms is not None and i.closed_ms < end_ms
-        if i.opened_ms >= end_ms or (i.closed_ms is not None and i.closed_ms < start_ms):
+        if not open_during(i.opened_ms, i.closed_ms, start_ms, end_ms):
             continue
         out.append(
             IncidentLine(
