@@ -221,3 +221,32 @@ def test_a_round_is_completed_on_the_tablet(station: str, browser: Browser) -> N
     assert (done["state"], done["done_by"], len(done["results"])) == ("done", "operator", 15)
     assert errors == []
     page.close()
+
+
+def test_a_trend_is_drawn_for_a_range_and_exported(
+    station: str, browser: Browser, tmp_path: Path
+) -> None:
+    page, errors = open_page(browser, station, "viewer", view="trends")
+    page.click("button[data-span='3600000']")  # the last hour: a point every 6 s
+    line = page.locator("#tr-chart path.spark[data-tag='PT-301']")
+    wait_until(lambda: (line.get_attribute("d") or "").count("L") >= 5, 20, "a line of points")
+    # a range typed in the station's time: the last ten minutes
+    now = page.evaluate("""() => new Date().toLocaleString('sv-SE',
+        { timeZone: window.station.timezone }).slice(0, 16).replace(' ', 'T')""")
+    earlier = page.evaluate("""() => new Date(Date.now() - 600e3).toLocaleString('sv-SE',
+        { timeZone: window.station.timezone }).slice(0, 16).replace(' ', 'T')""")
+    page.fill("#tr-from", earlier)
+    page.fill("#tr-to", now)
+    page.click("#tr-show")
+    expect(page.locator("#tr-range")).to_contain_text(earlier[11:16])
+    with page.expect_download() as download:
+        page.click("#tr-export")
+    csv = tmp_path / "trend.csv"
+    download.value.save_as(csv)
+    rows = csv.read_text().splitlines()
+    assert rows[0] == "time_utc,PT-101 (MPa),PT-301 (MPa)"
+    outlet = [float(r.split(",")[2]) for r in rows[1:] if r.split(",")[2]]
+    assert len(outlet) >= 5 and all(0.3 < v < 0.4 for v in outlet), outlet
+    shoot(page, "trends-1920x1080")
+    assert errors == []
+    page.close()

@@ -216,8 +216,16 @@ async def test_plc_silent_raises_only_communication_loss(tmp_path: Path) -> None
         await station.run(180)  # long past every on-delay: nothing but the comm alarm
         assert station.raised() == ["COMM.PLC-1"]
         station.sim.set_scenario("normal")
-        await station.run(30)
+        # the bus backs off its reconnects in wall time (a real network's time, up to 10 s:
+        # on a loaded machine a connect to the silent PLC can time out), while this clock
+        # steps as fast as the polls come: give the reconnect the wall time it waits for
+        for _ in range(120):
+            await station.run(1)
+            if station.events("cleared"):
+                break
+            await asyncio.sleep(0.1)
         assert station.events("cleared") == ["COMM.PLC-1"]
+        assert station.raised() == ["COMM.PLC-1"]  # and nothing else on the way back
     finally:
         await station.stop()
 

@@ -2,7 +2,7 @@
 // rollups): zoom by dragging across the chart, pan, live mode, limits drawn, CSV export of
 // exactly what is shown.
 import { api } from "./api.js";
-import { t, lang } from "./i18n.js";
+import { t, lang, locale } from "./i18n.js";
 import { drawTrend, seriesOf } from "./trend.js";
 import { esc } from "./alarms.js";
 
@@ -16,6 +16,9 @@ export async function trendsView(main) {
   main.innerHTML = `<div class="panel"><div class="filters">
       ${RANGES.map(([k, ms]) => `<button data-span="${ms}" class="${view.span === ms ? "primary" : ""}">${k}</button>`).join("")}
       <button data-pan="-1">◀</button><button data-pan="1">▶</button>
+      <label><span data-i18n="from">${t("from")}</span> <input type="datetime-local" id="tr-from"></label>
+      <label><span data-i18n="to">${t("to")}</span> <input type="datetime-local" id="tr-to"></label>
+      <button id="tr-show" data-i18n="show">${t("show")}</button>
       <label><input type="checkbox" id="tr-live" ${view.live ? "checked" : ""}> <span data-i18n="live">${t("live")}</span></label>
       <button id="tr-export" data-i18n="export">${t("export")}</button>
     </div><svg id="tr-chart"></svg><p class="muted" id="tr-range"></p>
@@ -34,7 +37,8 @@ export async function trendsView(main) {
     view.shown = [start, end];
     drawTrend(chart, view.series, { start, end, width: 1200, height: 360, timezone: window.station.timezone,
       limits: view.tags.length === 1 ? limitsOf(view.tags[0]) : [], empty: t("no_data") });
-    main.querySelector("#tr-range").textContent = `${new Date(start).toLocaleString()} – ${new Date(end).toLocaleString()} · ${step} s`;
+    const local = (ms) => new Date(ms).toLocaleString(locale(), { timeZone: window.station.timezone, hour12: false });
+    main.querySelector("#tr-range").textContent = `${local(start)} – ${local(end)} · ${step} s`;
   }
   main.addEventListener("click", (ev) => {
     const b = ev.target.closest("button");
@@ -47,6 +51,14 @@ export async function trendsView(main) {
       load();
     }
     if (b.id === "tr-export") exportCsv();
+    if (b.id === "tr-show") {
+      const from = stationTime(main.querySelector("#tr-from").value), to = stationTime(main.querySelector("#tr-to").value);
+      if (from !== null && to !== null && to > from) {
+        view.live = false; view.end = to; view.span = to - from;
+        main.querySelector("#tr-live").checked = false;
+        load();
+      }
+    }
   });
   main.querySelector("#tr-live").addEventListener("change", (ev) => { view.live = ev.target.checked; view.end = null; load(); });
   main.querySelectorAll("details input").forEach((box) => box.addEventListener("change", () => {
@@ -74,6 +86,14 @@ export async function trendsView(main) {
   await load();
   let last = Date.now();
   return () => { if (view.live && Date.now() - last > 5000) { last = Date.now(); load(); } };
+}
+
+// a datetime-local value read as the station's wall time (the page may be elsewhere)
+function stationTime(text) {
+  if (!text) return null;
+  const guess = Date.parse(`${text}:00Z`);
+  const shown = new Date(guess).toLocaleString("sv-SE", { timeZone: window.station.timezone }).replace(" ", "T");
+  return guess - (Date.parse(`${shown}Z`) - guess);
 }
 
 function exportCsv() {
