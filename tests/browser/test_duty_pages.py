@@ -106,3 +106,40 @@ def test_a_report_opens_downloads_and_is_signed_on_the_page(
     assert errors == [] and errors_m == []
     leader.close()
     master.close()
+
+
+def test_an_expired_session_still_acknowledges_from_the_page(fast: str, browser: Browser) -> None:
+    """A session lasts 8 h of station time (48 s at 600×): past it, a log entry asks for a new
+    login, and an acknowledgement still goes through, in the operator's name."""
+    page, errors = open_page(browser, fast, "operator", view="alarms")
+    expires = page.evaluate("JSON.parse(sessionStorage.getItem('session')).expires")
+    wait_until(
+        lambda: httpx.get(f"{fast}/api/station").json()["now"] > expires, 120, "the session expired"
+    )
+    page.goto(f"{fast}/#duty/log")
+    page.wait_for_selector("#log-write")
+    page.fill("#log-write input[name=text]", "written after the session expired")
+    page.click("#log-write button")
+    expect(page.locator("#log-error")).not_to_be_empty()
+    entries = httpx.get(f"{fast}/api/duty/log", params={"text": "after the session"}).json()
+    assert entries == []
+    page.goto(f"{fast}/#alarms")
+    button = page.locator("button[data-ack]").first
+    expect(button).to_be_visible(timeout=30_000)
+    alarm = button.get_attribute("data-ack")
+    button.click()
+    page.fill("dialog input[name=comment]", "acknowledged on an expired session")
+    page.click("dialog button.primary")
+    expect(page.locator("dialog[open]")).to_have_count(0)
+    acked = wait_until(
+        lambda: httpx.get(
+            f"{fast}/api/alarms/history", params={"alarm": alarm, "event": "acknowledged"}
+        ).json(),
+        5,
+        "acknowledged",
+    )
+    assert acked[-1]["user"] == "operator"
+    assert acked[-1]["comment"] == "acknowledged on an expired session"
+    # the only errors are the refused log entry's
+    assert all("401" in e for e in errors), errors
+    page.close()
