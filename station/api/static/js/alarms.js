@@ -142,7 +142,7 @@ export function alarmView(main) {
     if (b?.dataset.shelve) shelve(b.dataset.shelve);
   });
   draw();
-  return draw;
+  return { alarms: draw };  // live values do not change this list: its buttons stay put
 }
 
 on("alarms", renderBanner);

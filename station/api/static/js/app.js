@@ -12,6 +12,7 @@ import { reportsView } from "./reports.js";
 
 const VIEWS = { overview: overviewView, areas: areasView, alarms: alarmView, trends: trendsView, duty: dutyView, reports: reportsView };
 let refresh = null;
+// what the view shown redraws on each kind of push: { live, alarms } (either may be absent)
 
 function who() {
   const el = document.getElementById("who");
@@ -82,8 +83,8 @@ async function start() {
   onSession(() => { who(); show(); });
   window.addEventListener("hashchange", show);
   setUpSound();
-  on("live", () => { if (refresh) refresh(); });
-  on("alarms", () => { if (refresh) refresh(); });
+  on("live", () => refresh?.live?.());
+  on("alarms", () => refresh?.alarms?.());
   connect();
   setInterval(clock, 1000);
   setInterval(onDuty, 60e3);

@@ -55,5 +55,5 @@ export async function areasView(main, which) {
     if (tag) openFaceplate(tag);
   });
   draw();
-  return draw;
+  return { live: draw, alarms: draw };
 }

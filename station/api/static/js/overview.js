@@ -166,7 +166,8 @@ export async function overviewView(main) {
   const body = await api(`/api/history?tags=${bound.trends.join(",")}&start=${new Date(end - 2 * 3600e3).toISOString()}&end=${new Date(end).toISOString()}&step=60&agg=mean`);
   for (const s of seriesOf(body)) history[s.tag] = s.points;
   drawMini(minis);
-  return () => { if (drawn?.isConnected) update(drawn); };
+  const redraw = () => { if (drawn?.isConnected) update(drawn); };
+  return { live: redraw, alarms: redraw };
 }
 
 // live values extend the mini-trends (one point a minute is enough for two hours)

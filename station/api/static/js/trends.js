@@ -85,7 +85,7 @@ export async function trendsView(main) {
   });
   await load();
   let last = Date.now();
-  return () => { if (view.live && Date.now() - last > 5000) { last = Date.now(); load(); } };
+  return { live: () => { if (view.live && Date.now() - last > 5000) { last = Date.now(); load(); } } };
 }
 
 // a datetime-local value read as the station's wall time (the page may be elsewhere)
