@@ -171,9 +171,9 @@ def flood() -> dict[str, float]:
     """1,000 alarms in 60 s of station time into a running API server."""
     import uvicorn
 
-    from station.alarms.config import AlarmConfig, DiscreteRule
     from station.api import create_app
     from station.clock import ManualClock
+    from station.config.alarms import AlarmConfig, DiscreteRule
     from station.config.models import StationConfig
     from station.runtime import StationRuntime
 
@@ -211,7 +211,11 @@ def flood() -> dict[str, float]:
     # device here is a stand-in, so its polling is not started)
     core = asyncio.new_event_loop()
     threading.Thread(target=core.run_forever, daemon=True).start()
-    rt.loop = core
+
+    async def own() -> None:
+        rt.door.open()
+
+    asyncio.run_coroutine_threadsafe(own(), core).result()
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="error")

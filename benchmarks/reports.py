@@ -40,8 +40,9 @@ from station.config.models import StationConfig  # noqa: E402
 from station.history import HistoryStore, HistoryWriter  # noqa: E402
 from station.records import RecordsStore  # noqa: E402
 from station.reports.archive import ReportArchive, StoredReport  # noqa: E402
-from station.reports.document import ReportDocument, render  # noqa: E402
+from station.reports.document import ReportDocument  # noqa: E402
 from station.reports.production import ProductionReports  # noqa: E402
+from station.reports.render import render  # noqa: E402
 from station.runtime import counter_specs  # noqa: E402
 from station.samples import SampleBatch  # noqa: E402
 
@@ -126,8 +127,8 @@ def render_in_fresh_process(doc: ReportDocument, fmt: str) -> tuple[float, float
     """(seconds after imports, peak RSS MB, bytes): as the service's render worker does."""
     import weasyprint  # noqa: F401
 
-    import station.reports.charts
-    import station.reports.render_pdf  # noqa: F401
+    import station.reports.render.charts
+    import station.reports.render.pdf  # noqa: F401
 
     began = time.perf_counter()
     body = render(doc, fmt)

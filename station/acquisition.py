@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +15,7 @@ import numpy.typing as npt
 from drivers.reading import DevicePoller, PointStatus, ReadResult
 from station.clock import Clock
 from station.config.models import DeviceConfig
+from station.jobs import Job
 from station.samples import Quality, SampleBatch
 
 log = logging.getLogger(__name__)
@@ -246,3 +247,25 @@ class DeviceAcquisition:
 
     async def close(self) -> None:
         await self.poller.close()
+
+
+def device_watch_job(
+    devices: Sequence[DeviceAcquisition], set_alarm: Callable[[str, bool, int, str], None]
+) -> Job:
+    """A device whose polls take longer than its interval skips slots, or whose clock is off:
+    said every second as an internal alarm."""
+
+    def watch(now_ms: int) -> None:
+        for dev in devices:
+            s, interval = dev.stats, dev.device.poll_interval_s
+            rate = s.poll_rate_hz
+            cause = f"{rate:.2f} Hz of {1 / interval:.2f} Hz" if rate else f"{s.overruns} skipped"
+            set_alarm(
+                f"OVERRUN.{dev.device.id}", s.overrunning(now_ms / 1000, interval), now_ms, cause
+            )
+            if s.clock_offset_s is not None:
+                set_alarm(
+                    f"CLOCK.{dev.device.id}", s.clock_suspect, now_ms, f"{s.clock_offset_s:+.1f} s"
+                )
+
+    return Job(name="acquisition.devices", every_s=1, run=watch)

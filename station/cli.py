@@ -300,12 +300,13 @@ def _report(args: argparse.Namespace) -> int:
     import time
 
     from station.alarms.journal import AlarmJournal
+    from station.calendar import PERIODS, StationCalendar
     from station.history.store import HistoryStore
     from station.records import RecordsStore
     from station.reports.archive import ReportArchive
-    from station.reports.calendar import PERIODS, StationCalendar
-    from station.reports.document import ReportDocument, render
+    from station.reports.document import ReportDocument
     from station.reports.production import ProductionReports
+    from station.reports.render import render
 
     cfg = _load(args.config)
     if not cfg.reports.meter_runs:

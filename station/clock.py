@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,27 +70,44 @@ class ScaledClock:
 
 @dataclass
 class ManualClock:
-    """A clock a test moves by hand; sleepers wake when it passes their deadline."""
+    """A clock a test moves by hand; sleepers wake when it passes their deadline. It may be
+    moved from another thread than the sleepers' (a test stepping a station whose core runs on
+    a thread of its own, as in production): each sleeper is woken on its own loop."""
 
     t: float = 1_700_000_000.0
     speed: float = 1.0
     _waiters: list[tuple[float, asyncio.Future[None]]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def now_s(self) -> float:
         return self.t
 
     def advance(self, seconds: float) -> None:
-        self.t += seconds
-        due = [w for w in self._waiters if w[0] <= self.t]
-        self._waiters = [w for w in self._waiters if w[0] > self.t]
+        with self._lock:
+            self.t += seconds
+            due = [w for w in self._waiters if w[0] <= self.t]
+            self._waiters = [w for w in self._waiters if w[0] > self.t]
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
         for _, fut in due:
-            if not fut.done():
-                fut.set_result(None)
+            loop = fut.get_loop()
+            if loop is here:
+                _wake(fut)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, fut)
 
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((self.t + seconds, fut))
+        with self._lock:
+            self._waiters.append((self.t + seconds, fut))
         await fut
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)

@@ -94,6 +94,20 @@ class StationCollector(Collector):
         for name, seconds in rt.stage_cpu_s().items():
             stage.add_metric([name], seconds)
         yield stage
+        job_cpu = CounterMetricFamily(
+            f"{P}_job_cpu_seconds",
+            "CPU time of each periodic job on the core's loop (its own thread's time).",
+            labels=["job"],
+        )
+        job_runs = CounterMetricFamily(f"{P}_job_runs", "Runs of each job.", labels=["job"])
+        job_fail = CounterMetricFamily(
+            f"{P}_job_failures", "Runs of each job that raised.", labels=["job"]
+        )
+        for name, seconds in rt.jobs.cpu_s.items():
+            job_cpu.add_metric([name], seconds)
+            job_runs.add_metric([name], rt.jobs.runs[name])
+            job_fail.add_metric([name], rt.jobs.failures[name])
+        yield from (job_cpu, job_runs, job_fail)
 
         h = rt.history
         C, G = CounterMetricFamily, GaugeMetricFamily

@@ -110,3 +110,14 @@ class RefusalLog:
             for k in [k for k, w in self._windows.items() if now_ms - w.start_ms >= WINDOW_MS]:
                 if not self._windows[k].held:
                     del self._windows[k]
+
+
+class Unknown(KeyError):
+    """A record a person named that does not exist, with the words to say so."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+    def __str__(self) -> str:
+        return self.why

@@ -1,54 +1,26 @@
-"""Shared fixtures: the example config, free loopback ports, the simulator on real sockets."""
+"""Shared fixtures: the example config, the simulator on real sockets, the demo as a process,
+and the checks after every test (errors the service logged, what it left running)."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
 from simulators.station_sim import StationSimulator
-from station.clock import Clock, ManualClock
-from station.config.loader import default_config_path, load_config
+from station.clock import ManualClock
+from station.config.loader import load_config
 from station.config.models import StationConfig
-from station.duty.config import DutyConfig
-from station.loopback import free_port
-
-EXAMPLE = default_config_path()
-
-
-def config_with_free_ports(tmp_path: Path, **replacements: str) -> tuple[Path, dict[str, int]]:
-    """The example config rewritten to free loopback ports (and any other text replacements)."""
-    text = EXAMPLE.read_text(encoding="utf-8")
-    ports: dict[str, int] = {}
-    for device, old in re.findall(r"- id: (\S+)\n(?:    .*\n)*?    port: (\d+)", text):
-        new = free_port()
-        ports[device] = new
-        text = text.replace(f"port: {old}\n", f"port: {new}\n")
-    for old, new in replacements.items():
-        text = text.replace(old, new)
-    path = tmp_path / "station.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path, ports
-
-
-def without_rounds(cfg: StationConfig) -> StationConfig:
-    """The example station with nobody walking its inspection rounds: for tests of the process
-    alarms over hours, where an overdue round would be one more (rightly raised) alarm."""
-    return cfg.model_copy(update={"duty": DutyConfig()})
+from tests.harness.config import EXAMPLE, start_simulator
+from tests.harness.leftovers import children, left_over, threads
+from tests.harness.processes import demo  # noqa: F401 - a fixture for every suite
 
 
 @pytest.fixture
 def example_config() -> StationConfig:
     return load_config(EXAMPLE)
-
-
-async def start_simulator(cfg: StationConfig, clock: Clock) -> StationSimulator:
-    sim = StationSimulator(cfg, clock, ports={d.id: free_port() for d in cfg.devices})
-    await sim.start()
-    return sim
 
 
 @pytest.fixture
@@ -59,6 +31,11 @@ async def frozen_simulator(example_config: StationConfig) -> AsyncIterator[Stati
     clock.advance(30)
     yield sim
     await sim.stop()
+
+
+WATCHED_LOGGERS = ("station", "drivers", "simulators", "uvicorn.error", "asyncio")
+"""Ours, and the two where a failure of ours can surface without our name: a route's 500
+(uvicorn.error) and a task whose exception nobody retrieved (asyncio's loop handler)."""
 
 
 class _ServiceErrors(logging.Handler):
@@ -77,9 +54,11 @@ class _ServiceErrors(logging.Handler):
 def fail_on_service_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     """An exception the service logs and carries on from (the fan-out, acquisition, the alarm
     engine) would otherwise pass unseen: any error or traceback fails the test, unless the
-    test names it with @pytest.mark.expect_log("regex")."""
+    test names it with @pytest.mark.expect_log("regex"); and whatever the test left running
+    (a thread, a child process) fails it too, unless it is marked @pytest.mark.leaves."""
+    threads_before, children_before = threads(), children()
     handler = _ServiceErrors()
-    loggers = [logging.getLogger(n) for n in ("station", "drivers", "simulators")]
+    loggers = [logging.getLogger(n) for n in WATCHED_LOGGERS]
     for lg in loggers:
         lg.addHandler(handler)
     try:
@@ -96,3 +75,16 @@ def fail_on_service_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     ]
     if unexpected:
         pytest.fail("the service logged errors:\n" + "\n".join(unexpected), pytrace=False)
+    if request.node.get_closest_marker("leaves") is None:
+        leftovers = left_over(threads_before, children_before, wait_s=5)
+        if leftovers:
+            pytest.fail("the test left running: " + ", ".join(leftovers), pytrace=False)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under integration/ and browser/ starts real peers: marked so, whether or not
+    its module says it, so the fast lane (`pytest -m "not integration"`) never starts one."""
+    for item in items:
+        parts = item.path.parts
+        if "integration" in parts or "browser" in parts:
+            item.add_marker(pytest.mark.integration)

@@ -19,6 +19,7 @@ from station.alarms.evaluate import Condition, TagState, evaluate, render
 from station.alarms.journal import AlarmJournal
 from station.alarms.lifecycle import AlarmStatus, NotAllowed, State
 from station.alarms.points import AlarmPoint
+from station.core_door import CoreOwned
 from station.samples import Level, Quality, SampleBatch
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ _PLAN_CACHE = 1024
 """Batch layouts whose plans are kept; past that the cache starts again."""
 
 
-class AlarmEngine:
+class AlarmEngine(CoreOwned):
     def __init__(
         self, points: Iterable[AlarmPoint], journal: AlarmJournal, language: str = "zh"
     ) -> None:
@@ -167,6 +168,7 @@ class AlarmEngine:
         return plan
 
     def accept(self, batch: SampleBatch) -> None:
+        self._owned()
         plan = self._plan(batch.tags)
         # Signal alarms only where a value is bad or its alarm stands: a good value would
         # leave a normal signal alarm as it is.
@@ -243,6 +245,7 @@ class AlarmEngine:
 
     def set_internal(self, alarm: str, active: bool, now_ms: int, detail: str = "") -> None:
         """Conditions of the service itself (historian link, spool), with the usual delays."""
+        self._owned()
         if alarm not in self.points:
             return
         self._internal[alarm] = Condition(active, None, detail)
@@ -251,6 +254,7 @@ class AlarmEngine:
 
     # -- time ------------------------------------------------------------------------
     def tick(self, now_ms: int) -> None:
+        self._owned()
         for i, st in self.status.items():
             if st.shelved_until_ms is not None and st.shelved_until_ms <= now_ms:
                 for event in st.unshelve(now_ms):
@@ -263,10 +267,12 @@ class AlarmEngine:
         return self.points[alarm], self.status[alarm]
 
     def ack(self, alarm: str, user: str, comment: str | None, now_ms: int) -> None:
+        self._owned()
         point, st = self._get(alarm)
         self._emit(point, st, st.ack(user, now_ms), now_ms, user, comment)
 
     def reset(self, alarm: str, user: str, comment: str | None, now_ms: int) -> None:
+        self._owned()
         point, st = self._get(alarm)
         self._emit(point, st, st.reset(now_ms), now_ms, user, comment)
         self._propagate_suppression([alarm], now_ms)
@@ -280,16 +286,19 @@ class AlarmEngine:
         now_ms: int,
         oneshot: bool = False,
     ) -> None:
+        self._owned()
         point, st = self._get(alarm)
         event = st.shelve(user, reason, until_ms, now_ms, oneshot)
         self._emit(point, st, event, now_ms, user, reason)
 
     def unshelve(self, alarm: str, user: str, now_ms: int) -> None:
+        self._owned()
         point, st = self._get(alarm)
         for event in st.unshelve(now_ms):
             self._emit(point, st, event, now_ms, user)
 
     def out_of_service(self, alarm: str, on: bool, user: str, reason: str, now_ms: int) -> None:
+        self._owned()
         point, st = self._get(alarm)
         for event in st.set_out_of_service(on, user, reason, now_ms):
             self._emit(point, st, event, now_ms, user, reason)
@@ -299,6 +308,7 @@ class AlarmEngine:
         self, alarm: str, changes: dict[str, Any], user: str, reason: str, now_ms: int
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Management of change: effective at once, persisted; returns (old, new)."""
+        self._owned()
         point, _ = self._get(alarm)
         clean = rule_changes.validate(point, changes, self.points)
         old = {k: getattr(point, k) for k in clean}

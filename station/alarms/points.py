@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from station.alarms.config import AlarmConfig, Message
+from station.config.alarms import AlarmConfig, Message
 from station.config.models import OpcUaDevice, StationConfig
 
 Kind = Literal["limit", "rate", "discrete", "deviation", "supply", "comm", "bad_signal", "internal"]
@@ -268,6 +268,16 @@ def build_points(station: StationConfig, cfg: AlarmConfig) -> list[AlarmPoint]:
                 "Historian spool filling up ({cause})",
             ),
         ]
+    # a periodic job of the service failing (its names in the cause), set by the job runner
+    points.append(
+        AlarmPoint(
+            id="SERVICE.JOBS",
+            kind="internal",
+            priority=3,
+            rule="internal",
+            message=Message(zh="后台任务失败（{cause}）", en="Service jobs failing ({cause})"),
+        )
+    )
     points.extend(
         AlarmPoint(
             id=f"HISTORIAN.{name}",

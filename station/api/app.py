@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from station import __version__
 from station.api import (
     access,
     guards,
@@ -39,7 +40,7 @@ def create_app(runtime: StationRuntime, extra_routers: list[APIRouter] | None = 
     app = FastAPI(
         title=f"Gate station {runtime.config.station.id}",
         description="City-gate station monitoring: live values, history, alarms, reports.",
-        version="0.1.0",
+        version=__version__,
     )
     app.state.runtime = runtime
     # Argon2id takes 64 MiB a hash: two at a time keeps a burst of logins flat in memory

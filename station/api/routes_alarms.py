@@ -22,16 +22,16 @@ from station.alarms.kpi import alarm_kpi
 from station.alarms.lifecycle import State
 from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
 from station.api.bounded import BoundedWork
-from station.api.schemas import (
+from station.api.schemas.alarms import (
     ActionResult,
     AlarmCountOut,
     AlarmEventOut,
     AlarmOut,
     FloodOut,
     KpiOut,
-    Reason,
     RuleOut,
 )
+from station.api.schemas.common import Reason
 from station.api.timefmt import from_ms, to_ms
 from station.users import Role, User
 

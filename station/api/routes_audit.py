@@ -8,7 +8,7 @@ from fastapi import Depends, Query, Request
 
 from station.api.access import RoleRequired, guarded_router, runtime_of
 from station.api.bounded import BoundedWork
-from station.api.schemas import AuditVerifyOut
+from station.api.schemas.audit import AuditVerifyOut
 from station.audit import AuditAnchor, AuditEntry
 from station.users import Role, User
 

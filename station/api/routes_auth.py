@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from station.api.access import Credentials, RoleRequired, client_address, public, runtime_of
 from station.api.bounded import BoundedWork
-from station.api.schemas import LoginOut
+from station.api.schemas.auth import LoginOut
 from station.api.timefmt import from_ms
 from station.users import Role, User
 

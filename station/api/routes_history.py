@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from station.api.access import guarded_router, runtime_of
 from station.api.bounded import BoundedWork
 from station.api.routes_live import split_tags
-from station.api.schemas import HistoryResponse, PointOut, SeriesOut
+from station.api.schemas.live import HistoryResponse, PointOut, SeriesOut
 from station.api.timefmt import from_ms, to_ms
 from station.history import Aggregate
 from station.history.store import COUNTER_AGGREGATES

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from station.acquisition import DeviceAcquisition
 from station.api.access import guarded_router, runtime_of
 from station.api.live_snapshot import LiveSnapshot
-from station.api.schemas import (
+from station.api.schemas.live import (
     DeviceHealth,
     HealthOut,
     HistoryHealth,
@@ -25,7 +25,8 @@ from station.api.timefmt import from_ms
 from station.clock import utc_datetime
 from station.config.hmi import HmiArea
 from station.config.models import ModbusTag
-from station.runtime import NEVER, StationRuntime
+from station.reports.jobs import NEVER
+from station.runtime import StationRuntime
 
 router = guarded_router()
 
@@ -96,7 +97,7 @@ def healthz(request: Request) -> HealthOut:
         lag_s=rt.history.backlog.lag_s,
         shed_rows=rt.history.stats.shed_rows,
         failed_rows=rt.history.stats.failed_rows,
-        behind=rt.history_behind(rt.now_ms())[0],
+        behind=rt.history_watch.behind(rt.now_ms())[0],
         last_error=rt.history.stats.last_error,
     )
     ok = all(d.delivering for d in devices) and history.last_error is None and not history.behind

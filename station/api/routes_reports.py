@@ -17,10 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
 from station.api.bounded import BoundedWork
-from station.api.schemas import Reason
+from station.api.schemas.common import Reason
 from station.api.timefmt import from_ms
+from station.calendar import Period, StationCalendar
 from station.reports.archive import StoredReport
-from station.reports.calendar import Period, StationCalendar
 from station.reports.document import ReportDocument
 from station.runtime import StationRuntime
 from station.users import Role, User
@@ -343,7 +343,7 @@ async def generate(
         raise HTTPException(400, f"the {kind} period {period} has not ended")
     heavy: BoundedWork = request.app.state.heavy
     stored = await heavy.run(production.generate, kind, period, rt.now_ms())
-    await rt.call(rt.file_later, [stored])
+    await rt.call(rt.filing.file_later, [stored])
     rt.audit.append(
         rt.now_ms(),
         user.username,

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from drivers.modbus.codec import DataType, Order
 from drivers.modbus.planner import Table
-from station.alarms.config import AlarmConfig
+from station.config.alarms import AlarmConfig
+from station.config.duty import DutyConfig
 from station.config.hmi import HmiConfig
-from station.duty.config import DutyConfig
-from station.reports.config import ReportsConfig
+from station.config.reports import ReportsConfig
 
 TagId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 

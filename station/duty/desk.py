@@ -16,7 +16,9 @@ from typing import Any
 
 from station.alarms.engine import AlarmEngine
 from station.alarms.lifecycle import NotAllowed
-from station.duty.config import DutyConfig, RoundConfig
+from station.calendar import Period, StationCalendar
+from station.config.duty import DutyConfig, RoundConfig
+from station.core_door import CoreOwned
 from station.duty.handover import NOTE_FIELDS, alarm_lists, draft_handover
 from station.duty.roster import shift_crew
 from station.duty.rounds import (
@@ -37,7 +39,6 @@ from station.duty.store import (
     RoundResult,
 )
 from station.live_cache import LiveCache
-from station.reports.calendar import Period, StationCalendar
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000
@@ -54,7 +55,7 @@ class HandoverStatus:
     steps: list[HandoverStep]
 
 
-class DutyDesk:
+class DutyDesk(CoreOwned):
     def __init__(
         self,
         config: DutyConfig,
@@ -117,6 +118,7 @@ class DutyDesk:
         value: float | None = None,
         corrects: int | None = None,
     ) -> LogEntry:
+        self._owned()
         return self.records.write_log(
             event_ms, now_ms, author, self.on_duty(now_ms), category, text, tag, value, corrects
         )
@@ -124,6 +126,7 @@ class DutyDesk:
     def on_alarm_event(self, message: dict[str, Any]) -> None:
         """Alarm listener (core loop): the events an operator would have written down, kept to
         be written with the next tick (one transaction a second, also in a flood)."""
+        self._owned()
         if message["event"] not in LOGGED_EVENTS:
             return
         who = f" ({message['user']})" if message.get("user") else ""
@@ -135,11 +138,13 @@ class DutyDesk:
 
     def note(self, now_ms: int, text: str, category: str = "system") -> None:
         """An entry the service writes about itself (a report signed, a handover step)."""
+        self._owned()
         self._auto.append((now_ms, category, f"[{category}] {text}", None, None))
 
     def flush(self, now_ms: int) -> None:
         """Writes the automatic entries; on a failing store (a full disk) they wait, at most
         MAX_WAITING of them (the alarm journal keeps the alarms themselves)."""
+        self._owned()
         if not self._auto:
             return
         try:
@@ -213,6 +218,7 @@ class DutyDesk:
         return draft.to_dict()
 
     def keep_draft(self, shift: Period, now_ms: int, draft: dict[str, Any]) -> HandoverStep:
+        self._owned()
         step = self.records.add_step(self.shift_id(shift), "drafted", SYSTEM, now_ms, draft=draft)
         self.note(now_ms, f"handover of {self.shift_id(shift)} drafted", "handover")
         return step
@@ -220,6 +226,7 @@ class DutyDesk:
     def sign(
         self, shift: Period, user: str, now_ms: int, notes: dict[str, str], draft: dict[str, Any]
     ) -> HandoverStep:
+        self._owned()
         status = self.handover(shift)
         if status.outgoing and user not in status.outgoing:
             raise NotAllowed(f"{user} is not on the outgoing shift {status.shift}")
@@ -237,6 +244,7 @@ class DutyDesk:
         return step
 
     def accept(self, shift: Period, user: str, now_ms: int) -> HandoverStep:
+        self._owned()
         status = self._incoming_act(shift, user)
         nxt = self.shift_at(shift.end_ms)
         for order_id in self.order_acks_due(nxt):
@@ -246,6 +254,7 @@ class DutyDesk:
         return step
 
     def refuse(self, shift: Period, user: str, now_ms: int, reason: str) -> HandoverStep:
+        self._owned()
         status = self._incoming_act(shift, user)
         step = self.records.add_step(status.shift, "refused", user, now_ms, reason=reason)
         self.note(now_ms, f"handover of {status.shift} refused by {user}: {reason}", "handover")
@@ -300,6 +309,7 @@ class DutyDesk:
         return self.rounds[record.round], record
 
     def start_round(self, record_id: int, user: str, now_ms: int) -> RoundRecord:
+        self._owned()
         cfg, record = self._round(record_id)
         if now_ms < record.due_ms:
             raise NotAllowed(
@@ -320,6 +330,7 @@ class DutyDesk:
     ) -> tuple[RoundResult, Hazard | None]:
         """Core loop (compares a reading with the live value of its tag). A not-OK item opens
         a hazard."""
+        self._owned()
         cfg, record = self._round(record_id)
         if record.started_ms is None:
             raise NotAllowed(f"round {cfg.id} is not started")
@@ -353,6 +364,7 @@ class DutyDesk:
         return result, hazard
 
     def complete_round(self, record_id: int, user: str, now_ms: int) -> RoundRecord:
+        self._owned()
         cfg, record = self._round(record_id)
         if record.started_ms is None:
             raise NotAllowed(f"round {cfg.id} is not started")
@@ -364,6 +376,7 @@ class DutyDesk:
         return self._round(record_id)[1]
 
     def approve_round(self, record_id: int, user: str, now_ms: int) -> RoundRecord:
+        self._owned()
         cfg, record = self._round(record_id)
         if record.done_ms is None:
             raise NotAllowed(f"round {cfg.id} is not done")
@@ -373,6 +386,7 @@ class DutyDesk:
     # -- time (core loop) --------------------------------------------------------------
     def tick(self, now_ms: int, set_alarm: Callable[[str, bool, int, str], None]) -> None:
         """The overdue-round alarms (every 5 s), and the automatic log entries."""
+        self._owned()
         self.flush(now_ms)
         if now_ms - self._checked_ms < 5000 or not self.rounds:
             return

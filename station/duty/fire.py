@@ -5,26 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-EquipmentKind = Literal["extinguisher", "hydrant", "fire_panel", "other"]
-
-
-class FireEquipmentConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
-    kind: EquipmentKind
-    type: str = ""
-    """e.g. dry powder ABC 8 kg, CO₂ 5 kg"""
-    location: str
-    expiry: date | None = None
-    """The date the extinguisher must be refilled or replaced by."""
-    check_every_days: int = Field(default=30, ge=1, le=366)
-    min_pressure_mpa: float | None = Field(default=None, gt=0)
-    """A stored-pressure extinguisher under this (the gauge's green zone) fails its check."""
+from station.config.duty import FireEquipmentConfig
 
 
 @dataclass(frozen=True)

@@ -8,38 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+
+from station.config.duty import MaintenancePlanConfig
 
 DAY_MS = 86_400_000
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MaintenancePlanConfig(Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
-    equipment: str
-    """filters, regulator run A, slam-shut B, relief valves, odoriser, gas detectors, UPS …"""
-    name_zh: str
-    name_en: str
-    every_days: int = Field(ge=1, le=3660)
-
-
-class TrendWatchConfig(Strict):
-    """A value drifting towards a limit that calls for work (change the filter, refill)."""
-
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
-    tag: str
-    limit: float
-    direction: Literal["rising", "falling"]
-    name_zh: str
-    name_en: str
-    days: int = Field(default=14, ge=1, le=365)
-    """How much history the trend is fitted to."""
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from station.duty.config import DutyConfig
+from station.calendar import Period, StationCalendar
+from station.config.duty import DutyConfig
 from station.duty.store import DutyRecords
-from station.reports.calendar import Period, StationCalendar
 
 
 def shift_number(calendar: StationCalendar, start: date, shift: Period) -> int:

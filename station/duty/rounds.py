@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from station.duty.config import RoundConfig
+from station.calendar import Period
+from station.config.duty import RoundConfig
 from station.duty.store import RoundRecord
-from station.reports.calendar import Period
 
 SCHEDULED, DUE, OVERDUE, IN_PROGRESS, DONE, APPROVED, MISSED = (
     "scheduled", "due", "overdue", "in_progress", "done", "approved", "missed"

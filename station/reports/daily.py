@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station.reports.calendar import Period
+from station.calendar import Period
 from station.reports.hourly import Extreme, HourlyRecord, known_total, pressure_range
 
 

@@ -67,21 +67,3 @@ class ReportDocument:
 def archive_name(station: str, kind: str, period: str, version: int, lang: str, fmt: str) -> str:
     """Station, kind, period, version and language: unique in the archive folder."""
     return f"{station}-{kind}-{period.replace(':', '')}-v{version}-{lang}.{fmt}"
-
-
-def render(doc: ReportDocument, fmt: str) -> bytes:
-    """The document in one format (imports each renderer where it runs: PDF and the charts
-    pull in WeasyPrint and matplotlib, which a worker process loads once)."""
-    if fmt == "html":
-        from station.reports.render_html import render_report_html
-
-        return render_report_html(doc).encode()
-    if fmt == "xlsx":
-        from station.reports.render_xlsx import render_report_xlsx
-
-        return render_report_xlsx(doc)
-    if fmt == "pdf":
-        from station.reports.render_pdf import render_report_pdf
-
-        return render_report_pdf(doc)
-    raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from station.calendar import Period
+from station.config.reports import MeterRunConfig
 from station.history.store import MinuteRows
-from station.reports.calendar import Period
-from station.reports.config import MeterRunConfig
 
 MINUTE_MS = 60_000
 

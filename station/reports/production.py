@@ -15,14 +15,14 @@ from typing import Any
 
 from station.alarms.journal import AlarmJournal
 from station.alarms.kpi import alarm_kpi
+from station.calendar import Period, StationCalendar
 from station.config.models import StationConfig
+from station.config.reports import MeterRunConfig
 from station.duty.roster import shift_crew
 from station.duty.safety_store import SafetyRecords
 from station.duty.store import DutyRecords
 from station.history.store import Aggregate, HistoryStore
 from station.reports.archive import ReportArchive, StoredReport, stored_form
-from station.reports.calendar import Period, StationCalendar
-from station.reports.config import MeterRunConfig
 from station.reports.daily import DailyReport, daily_report
 from station.reports.hourly import HourlyRecord, hourly_records, run_tags
 from station.reports.hourly_ledger import HourlyLedger

@@ -21,8 +21,9 @@ from station.config.models import StationConfig
 from station.history.store import HistoryStore
 from station.records import RecordsStore
 from station.reports.archive import ReportArchive
-from station.reports.document import ReportDocument, render
+from station.reports.document import ReportDocument
 from station.reports.production import ProductionReports
+from station.reports.render import render
 
 _opened: dict[tuple[str, str], ProductionReports] = {}
 """The worker's own handles on the stores, opened on its first report."""

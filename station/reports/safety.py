@@ -13,12 +13,12 @@ from datetime import date
 
 from station.alarms.journal import JournalEvent
 from station.alarms.kpi import AlarmKpi
-from station.duty.config import RoundConfig
-from station.duty.fire import FireCheck, FireEquipmentConfig, fire_status
+from station.calendar import Period
+from station.config.duty import FireEquipmentConfig, RoundConfig
+from station.duty.fire import FireCheck, fire_status
 from station.duty.rounds import due_times_ms
 from station.duty.safety_store import Incident
 from station.duty.store import Hazard, RoundRecord
-from station.reports.calendar import Period
 from station.reports.monthly import AlarmFigures, alarm_figures
 from station.reports.shift import ShiftAlarm, shift_alarms
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 from station.alarms.journal import AlarmJournal
 from station.alarms.kpi import alarm_kpi
 from station.alarms.points import build_points
+from station.calendar import Period, StationCalendar
 from station.config.models import StationConfig
 from station.duty.safety_store import SafetyRecords
 from station.duty.store import DutyRecords
-from station.reports.calendar import Period, StationCalendar
 from station.reports.safety import (
     SafetyReport,
     alarm_events,

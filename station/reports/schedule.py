@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from station.reports.calendar import Period, StationCalendar
+from station.calendar import Period, StationCalendar
 
 TICK = timedelta(microseconds=1)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from station.reports.calendar import StationCalendar
+from station.calendar import StationCalendar
 from station.reports.schedule import report_triggers
 
 log = logging.getLogger(__name__)

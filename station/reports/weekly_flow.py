@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from station.reports.calendar import HOUR, Period
+from station.calendar import HOUR, Period
 from station.reports.hourly import HourlyRecord
 
 WEEK = timedelta(days=7)

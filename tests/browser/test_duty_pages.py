@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_operator_page import open_page, serve, shoot
-from tests.integration.test_end_to_end import stop, wait_until
+from tests.harness.browser import open_page, serve, shoot
+from tests.harness.processes import stop, wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -7,26 +7,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.conftest import free_port
-from tests.integration.test_end_to_end import spawn, stop, wait_until
+from tests.harness.browser import open_page, serve, shoot, token
+from tests.harness.processes import stop, wait_until
 
 pytestmark = pytest.mark.integration
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-
-
-def serve(data: Path, *extra: str) -> tuple[Any, str]:
-    port = free_port()
-    proc = spawn("demo", "--port", str(port), "--data-dir", str(data), *extra)
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: httpx.get(f"{base}/healthz", timeout=2).json()["status"] == "ok", 30,
-               "demo healthy")  # fmt: skip
-    return proc, base
 
 
 @pytest.fixture(scope="module")
@@ -38,38 +27,6 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         out = stop(proc)
         assert "Traceback" not in out, out
-
-
-def token(base: str, who: str) -> dict[str, str]:
-    r = httpx.post(f"{base}/api/login", json={"username": who, "password": f"{who}-demo"})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-def open_page(browser: Browser, base: str, who: str | None, size: tuple[int, int] = (1920, 1080),
-              view: str = "") -> tuple[Page, list[str]]:  # fmt: skip
-    """The page loaded (and logged in as `who`), with the errors it reports collected."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]}, accept_downloads=True)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{base}/")
-    page.wait_for_selector("body[data-ready]")
-    if who:
-        page.click("#login")
-        page.fill("input[name=username]", who)
-        page.fill("input[name=password]", f"{who}-demo")
-        page.click("dialog button.primary")
-        expect(page.locator("#who")).to_contain_text(who)
-    if view:
-        page.goto(f"{base}/#{view}")
-        page.wait_for_selector(f"main[data-view='{view.split('/')[0]}']")
-    return page, errors
-
-
-def shoot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def test_the_overview_shows_values_that_change(station: str, browser: Browser) -> None:

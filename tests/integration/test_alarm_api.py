@@ -6,28 +6,18 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
 
 from station.api import create_app
 from station.config.loader import default_config_path, load_config
 from station.users import Role
-from tests.conftest import free_port
-from tests.integration.test_alarm_scenarios import Station
+from tests.harness.config import free_port
+from tests.harness.http import serve, webhook_receiver
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
-
-
-async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    return server, task
 
 
 class Api:
@@ -41,23 +31,6 @@ class Api:
         )
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-async def webhook_receiver() -> tuple[
-    list[dict[str, Any]], int, uvicorn.Server, asyncio.Task[None]
-]:
-    """A real HTTP receiver on loopback: what it was sent, its port, and its server to stop."""
-    received: list[dict[str, Any]] = []
-    hook = FastAPI()
-
-    @hook.post("/hook")
-    async def on_hook(request: Request) -> dict[str, bool]:
-        received.append(await request.json())
-        return {"ok": True}
-
-    port = free_port()
-    server, task = await serve(hook, port)
-    return received, port, server, task
 
 
 @pytest.fixture
@@ -74,7 +47,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
             )
         }
     )
-    station = Station(cfg, tmp_path)
+    station = Station(cfg, tmp_path, core_thread=True)
     now = station.rt.now_ms()
     for name, role in (
         ("op", Role.operator),

@@ -4,63 +4,17 @@ test steps (a simulated hour takes seconds, and the outcome does not depend on m
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from simulators.station_sim import StationSimulator
 from station.alarms.kpi import alarm_kpi
-from station.clock import ManualClock
 from station.config.loader import default_config_path, load_config
-from station.config.models import StationConfig
-from station.runtime import StationRuntime
-from tests.conftest import free_port, without_rounds
+from tests.harness.config import without_rounds
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
-START = 1_764_036_000.0  # 2025-11-25 10:00 Asia/Shanghai
-
-
-class Station:
-    """Simulator and service on one ManualClock; `run` steps it and waits for every poll."""
-
-    def __init__(self, cfg: StationConfig, data: Path, start: float = START) -> None:
-        self.clock = ManualClock(t=start)
-        self.sim = StationSimulator(cfg, self.clock, ports={d.id: free_port() for d in cfg.devices})
-        self.rt = StationRuntime(cfg, self.clock, data, endpoints=self.sim.endpoints())
-        self.step_s = min(d.poll_interval_s for d in cfg.devices)
-
-    async def start(self) -> None:
-        await self.sim.start()
-        await self.rt.start()
-        await self._polled()
-
-    async def _polled(self) -> None:
-        before = [d.stats.polls for d in self.rt.devices]
-        deadline = time.monotonic() + 10
-        while any(d.stats.polls <= b for d, b in zip(self.rt.devices, before, strict=True)):
-            assert time.monotonic() < deadline, "a poll did not happen"
-            await asyncio.sleep(0.001)
-
-    async def run(self, seconds: float) -> None:
-        for _ in range(round(seconds / self.step_s)):
-            polls = [d.stats.polls for d in self.rt.devices]
-            self.clock.advance(self.step_s)
-            deadline = time.monotonic() + 10
-            while any(d.stats.polls <= p for d, p in zip(self.rt.devices, polls, strict=True)):
-                assert time.monotonic() < deadline, "a poll did not happen"
-                await asyncio.sleep(0.0005)
-
-    def raised(self) -> list[str]:
-        return [e.alarm for e in self.rt.journal.events(event="raised")]
-
-    def events(self, event: str) -> list[str]:
-        return [e.alarm for e in self.rt.journal.events(event=event)]
-
-    async def stop(self) -> None:
-        await self.rt.stop()
-        await self.sim.stop()
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
-from tests.integration.test_end_to_end import spawn, stop, wait_until
+from tests.harness.config import free_port
+from tests.harness.processes import spawn, stop, wait_until
 
 pytestmark = pytest.mark.integration
 CHECKS = ",".join(
@@ -94,7 +94,10 @@ def test_schema_fuzz(demo: str, who: str, tmp_path: Path) -> None:
     ]
     if who != "anonymous":
         cmd += ["--header", f"Authorization: Bearer {token(demo, who)}"]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    # its cache under the test's own folder, never in the checkout
+    run = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path
+    )
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report
     assert "No issues found" in run.stdout or "passed" in run.stdout, report

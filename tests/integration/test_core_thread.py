@@ -20,8 +20,8 @@ from station.config.loader import default_config_path, load_config
 from station.core_thread import CoreThread
 from station.runtime import StationRuntime
 from station.users import Role
-from tests.conftest import free_port
-from tests.integration.test_alarm_api import serve
+from tests.harness.config import free_port
+from tests.harness.http import serve
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,11 @@ from simulators.station_sim import StationSimulator
 from station.api import create_app
 from station.clock import ManualClock
 from station.config.loader import parse_config
+from station.history import Aggregate
 from station.loopback import free_port
 from station.runtime import StationRuntime
-from tests.integration.test_alarm_api import serve
-from tests.integration.test_foreign_devices import FOREIGN, VALUES
+from tests.harness.foreign import FOREIGN, constant_signals
+from tests.harness.http import serve
 
 pytestmark = pytest.mark.integration
 START = 1_764_036_000.0  # 2025-11-25 10:00 Asia/Shanghai, on a whole minute
@@ -54,7 +55,7 @@ async def poll_rounds(rt: StationRuntime, clock: ManualClock, seconds: int) -> N
 async def test_rollover_and_reset_give_the_true_delivered_quantity(tmp_path: Path) -> None:
     cfg = parse_config(FOREIGN)
     clock = ManualClock(t=START)
-    signals = {tag: (lambda v=v: v) for tag, v in VALUES.items()}
+    signals = constant_signals()
     signals["TOTAL"] = lambda: total(clock.now_s() - START)
     sim = StationSimulator(cfg, clock, ports={"FC-X": free_port()}, signals=signals)
     await sim.start()
@@ -77,7 +78,9 @@ async def test_rollover_and_reset_give_the_true_delivered_quantity(tmp_path: Pat
         assert readings[0] == (0.0, register(0.0))
         wrong = [(e, v, register(e)) for e, v in readings if v != register(e)]
         assert not wrong, wrong[:5]  # stored as read, wrap and all
-        assert any(v < 1000 for _, v in readings[:130])  # the wrap is in the raw data
+        assert any(
+            v is not None and v < 1000 for _, v in readings[:130]
+        )  # the wrap is in the raw data
         first, last = readings[0][0], readings[-1][0]
         before_reset = max(e for e, _ in readings if e < RESET_AT)
         # truth: counted from the first reading to the last one before the reset, then from
@@ -104,7 +107,11 @@ async def test_rollover_and_reset_give_the_true_delivered_quantity(tmp_path: Pat
         port = free_port()
         server, task = await serve(create_app(rt), port)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            q = {"start": "2025-11-25T10:00:00", "end": "2025-11-25T11:00:00", "step": 3600}
+            q: dict[str, str | int] = {
+                "start": "2025-11-25T10:00:00",
+                "end": "2025-11-25T11:00:00",
+                "step": 3600,
+            }
             r = await http.get("/api/history", params={**q, "tags": "TOTAL", "agg": "delta"})
             assert r.status_code == 200, r.text
             assert r.json()["series"][0]["points"][0]["value"] == pytest.approx(truth)
@@ -117,7 +124,5 @@ async def test_rollover_and_reset_give_the_true_delivered_quantity(tmp_path: Pat
         await sim.stop()
 
 
-def agg(name: str) -> object:
-    from station.history import Aggregate
-
+def agg(name: str) -> Aggregate:
     return Aggregate(name)

@@ -4,13 +4,11 @@ over the due time, the missed report appears after the restart, exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
@@ -19,19 +17,11 @@ import pytest
 from station.config.loader import default_config_path, load_config
 from station.reports.archive import ReportArchive
 from station.runtime import StationRuntime
-from tests.integration.test_alarm_scenarios import START, Station
+from tests.harness.reports import until_made
+from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
 HOUR = 3600
-
-
-async def until_made(station: Station, archive: ReportArchive, kind: str = "daily") -> None:
-    """Steps on until a report of `kind` is in the archive (made on a worker thread)."""
-    deadline = time.monotonic() + 20
-    while not archive.listing(kind):
-        assert time.monotonic() < deadline, "no report made"
-        await station.run(60)
-        await asyncio.sleep(0.05)
 
 
 async def test_a_daily_report_missed_while_down_is_made_once_after_restart(

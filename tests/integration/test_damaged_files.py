@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import config_with_free_ports, free_port
-from tests.integration.test_end_to_end import spawn, stop, wait_until
+from tests.harness.config import config_with_free_ports, free_port
+from tests.harness.processes import spawn, stop, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -91,9 +91,9 @@ def test_truncated_history_is_refused_then_repaired(tmp_path: Path) -> None:
             "healthy after repair",
         )
     finally:
-        out = stop(svc, signal.SIGTERM)
+        said = stop(svc, signal.SIGTERM)
         stop(sim)
-    assert svc.returncode == 0 and "Traceback" not in out
+    assert svc.returncode == 0 and "Traceback" not in said
 
 
 def test_garbage_records_file_is_refused_and_named(tmp_path: Path) -> None:
@@ -124,8 +124,8 @@ async def test_damage_found_while_running_is_alarmed_and_a_503(tmp_path: Path) -
     from station.clock import WallClock
     from station.config.loader import parse_config
     from station.runtime import StationRuntime
-    from tests.integration.test_alarm_api import serve
-    from tests.integration.test_foreign_devices import FOREIGN
+    from tests.harness.foreign import FOREIGN
+    from tests.harness.http import serve
 
     cfg = parse_config(FOREIGN.replace("    timeout_s: 0.5\n", "    poll_interval_s: 0.1\n"))
     clock = WallClock()

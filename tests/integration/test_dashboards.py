@@ -17,10 +17,10 @@ import yaml
 
 from station.config.loader import default_config_path, load_config
 from station.history.influx import line_protocol
-from tests.conftest import config_with_free_ports, free_port
-from tests.integration.test_alarm_scenarios import Station
-from tests.integration.test_end_to_end import spawn, stop, wait_until
-from tests.servers import influxdb, prometheus, victoria_metrics
+from tests.harness.config import config_with_free_ports, free_port
+from tests.harness.processes import spawn, stop, wait_until
+from tests.harness.servers import influxdb, prometheus, victoria_metrics
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -33,7 +33,7 @@ def targets(board: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def test_dashboard_json_is_consistent() -> None:
     sys.path.insert(0, str(ROOT / "dashboards"))
-    import generate
+    import generate  # type: ignore[import-not-found]  # dashboards/ is no package
 
     for name, build in generate.DASHBOARDS.items():
         assert BOARDS[name] == json.loads(json.dumps(build())), f"regenerate {name}"

@@ -19,8 +19,8 @@ from station.config.loader import parse_config
 from station.config.models import StationConfig
 from station.loopback import free_port
 from station.runtime import StationRuntime
-from tests.integration.test_alarm_api import serve
-from tests.integration.test_foreign_devices import FOREIGN, VALUES
+from tests.harness.foreign import FOREIGN, constant_signals
+from tests.harness.http import serve
 
 pytestmark = pytest.mark.integration
 
@@ -60,13 +60,13 @@ class Site:
 
 
 @pytest.fixture
-async def site_factory(tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
+async def site_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     made: list[tuple[StationSimulator, StationRuntime, Any, asyncio.Task[None], Site]] = []
 
     async def make(extra: str = "", **behaviour: Any) -> Site:
         clock = WallClock()
         sim_cfg = parse_config(FOREIGN)
-        signals = {tag: (lambda v=v: v) for tag, v in VALUES.items()}
+        signals = constant_signals()
         sim = StationSimulator(sim_cfg, clock, ports={"FC-X": free_port()}, signals=signals)
         await sim.start()
         for k, v in behaviour.items():
@@ -89,7 +89,7 @@ async def site_factory(tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
 
 
 async def test_one_missing_register_is_one_bad_tag_not_a_failing_device(
-    site_factory: Callable[[str], Any],
+    site_factory: Callable[..., Any],
 ) -> None:
     site: Site = await site_factory(GHOST, strict_map=True)
     h = await site.until(lambda h: h["devices"][0]["polls"] >= 5)
@@ -113,7 +113,7 @@ async def test_one_missing_register_is_one_bad_tag_not_a_failing_device(
 
 
 async def test_gateway_loss_is_one_comm_alarm_and_degraded_health(
-    site_factory: Callable[[str], Any],
+    site_factory: Callable[..., Any],
 ) -> None:
     site: Site = await site_factory()
     await site.until(lambda h: h["status"] == "ok")
@@ -134,7 +134,7 @@ async def test_gateway_loss_is_one_comm_alarm_and_degraded_health(
 
 
 async def test_a_device_refusing_everything_is_not_delivering(
-    site_factory: Callable[[str], Any],
+    site_factory: Callable[..., Any],
 ) -> None:
     from pymodbus.constants import ExcCodes
 
@@ -148,7 +148,7 @@ async def test_a_device_refusing_everything_is_not_delivering(
 
 
 async def test_overrunning_device_raises_a_low_priority_alarm_and_shows_its_rate(
-    site_factory: Callable[[str], Any],
+    site_factory: Callable[..., Any],
 ) -> None:
     site: Site = await site_factory()
     await site.until(lambda h: h["status"] == "ok")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from station.config.loader import default_config_path, load_config
-from tests.integration.test_alarm_scenarios import Station
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
 
@@ -129,14 +129,14 @@ async def test_a_full_disk_is_alarmed_loses_nothing_and_recovers(small_disk: Pat
 def test_the_forwarder_outlives_a_full_disk_and_sends_everything_once(small_disk: Path) -> None:
     from station.history.influx import InfluxForwarder
     from station.history.spool import Spool
-    from tests.integration.test_influx_forwarder import (
+    from tests.harness.influx import (
         TAGS,
         UNITS,
         batch,
         drained,
         exported,
     )
-    from tests.servers import victoria_metrics
+    from tests.harness.servers import victoria_metrics
 
     vm = victoria_metrics(small_disk.parent / "vm").start()
     spool_dir = small_disk / "spool"

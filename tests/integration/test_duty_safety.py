@@ -17,14 +17,17 @@ import pytest
 from simulators.process import FILTER_FOULING_KPA_PER_DAY
 from simulators.scenarios import FILTER_CLOGGING_KPA_PER_DAY
 from station.api import create_app
+from station.config.duty import (
+    DutyConfig,
+    FireEquipmentConfig,
+    MaintenancePlanConfig,
+    TrendWatchConfig,
+)
 from station.config.loader import default_config_path, load_config
-from station.duty.config import DutyConfig
-from station.duty.fire import FireEquipmentConfig
-from station.duty.maintenance import MaintenancePlanConfig, TrendWatchConfig
 from station.users import Role
-from tests.conftest import free_port
-from tests.integration.test_alarm_api import serve, webhook_receiver
-from tests.integration.test_alarm_scenarios import START, Station
+from tests.harness.config import free_port
+from tests.harness.http import serve, webhook_receiver
+from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -84,7 +87,7 @@ async def test_fire_maintenance_and_an_incident(tmp_path: Path) -> None:
             ),
         }
     )
-    station = Station(cfg, tmp_path)
+    station = Station(cfg, tmp_path, core_thread=True)
     rt = station.rt
     for name, role in (("op", Role.operator), ("master", Role.station_master)):
         rt.users.add(name, f"{name}-pass-1", role, None, rt.now_ms())

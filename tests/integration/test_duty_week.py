@@ -18,12 +18,12 @@ import httpx
 import pytest
 
 from station.api import create_app
+from station.config.duty import CrewConfig, DutyConfig, RoundConfig, RoundItemConfig
 from station.config.loader import default_config_path, load_config
-from station.duty.config import CrewConfig, DutyConfig, RoundConfig, RoundItemConfig
 from station.users import Role
-from tests.conftest import free_port
-from tests.integration.test_alarm_api import serve
-from tests.integration.test_alarm_scenarios import Station
+from tests.harness.config import free_port
+from tests.harness.http import serve
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -124,7 +124,7 @@ async def test_a_week_of_duty(tmp_path: Path) -> None:
             "devices": [d.model_copy(update={"poll_interval_s": 60.0}) for d in cfg.devices],
         }
     )
-    station = Station(cfg, tmp_path)
+    station = Station(cfg, tmp_path, core_thread=True)
     rt = station.rt
     now = rt.now_ms()
     people = {"a1": Role.operator, "a2": Role.operator, "b1": Role.operator,

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,74 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import config_with_free_ports, free_port
+from tests.harness.config import config_with_free_ports, free_port
+from tests.harness.processes import live, operator, spawn, stop, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "station.cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-    try:
-        out, _ = proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGUSR1)  # the stacks of a hung process, for the report
-        time.sleep(0.5)
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-    return out
-
-
-def wait_until(fn: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s (last: {last!r})")
-
-
-def live(base: str) -> dict[str, dict[str, Any]]:
-    return {v["tag"]: v for v in httpx.get(f"{base}/api/live", timeout=5).json()["values"]}
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    proc = spawn("demo", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--speed", "10")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(
-            lambda: httpx.get(f"{base}/healthz", timeout=2).json()["status"] == "ok",
-            30,
-            "demo healthy",
-        )
-        yield base
-    finally:
-        out = stop(proc)
-        assert "Traceback" not in out, out
-
-
-def operator(base: str) -> dict[str, str]:
-    """The demo's operator account (made on the demo's first start)."""
-    r = httpx.post(f"{base}/api/login", json={"username": "operator", "password": "operator-demo"})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def test_demo_live_values_history_and_a_silent_plc(demo: str) -> None:
@@ -241,7 +173,7 @@ def test_killed_simulator_process_and_restart(tmp_path: Path) -> None:
 
 def test_mixed_station_three_protocols_one_api(tmp_path: Path) -> None:
     """OPC UA PLC, RTU flow computer on a (virtual) RS-485 line, RTU-over-TCP remote I/O."""
-    from tests.serial_pair import serial_pair
+    from tests.harness.serial_pair import serial_pair
 
     opc, rio, http = free_port(), free_port(), free_port()
     text = (Path(__file__).parents[2] / "config" / "station-mixed.yaml").read_text(encoding="utf-8")

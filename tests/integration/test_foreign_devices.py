@@ -24,45 +24,9 @@ from station.config.loader import parse_config
 from station.config.models import ModbusTcpDevice, StationConfig
 from station.device_drivers import single_modbus_poller
 from station.loopback import free_port
+from tests.harness.foreign import FOREIGN, VALUES, constant, constant_signals
 
 pytestmark = pytest.mark.integration
-
-FOREIGN = """\
-station: {id: s, name: {zh: 站, en: S}}
-devices:
-  - id: FC-X
-    protocol: modbus_tcp
-    host: 127.0.0.1
-    port: 502
-    byte_order: big
-    word_order: big
-    timeout_s: 0.5
-    tags:
-      - {id: ABCD, name: {zh: a, en: a}, table: holding, address: 0, type: float32}
-      - {id: CDAB, name: {zh: b, en: b}, table: holding, address: 2, type: float32,
-         word_order: little}
-      - {id: BADC, name: {zh: c, en: c}, table: holding, address: 4, type: float32,
-         byte_order: little}
-      - {id: TOTAL, name: {zh: d, en: d}, table: holding, address: 6, type: uint32,
-         word_order: little, counter: {rollover: 4294967296}}
-      - {id: MEAS-OK, name: {zh: e, en: e}, table: holding, address: 8, type: bool, bit: 0}
-      - {id: LOW-BATT, name: {zh: f, en: f}, table: holding, address: 8, type: bool, bit: 1}
-      - {id: WARN, name: {zh: g, en: g}, table: holding, address: 8, type: bool, bit: 15}
-      - {id: DCBA64, name: {zh: h, en: h}, table: holding, address: 9, type: float64,
-         byte_order: little, word_order: little}
-      - {id: AFTER-HOLE, name: {zh: i, en: i}, table: holding, address: 20, type: float32}
-"""
-VALUES = {
-    "ABCD": 123.456,
-    "CDAB": -0.0625,
-    "BADC": 3.5e6,
-    "TOTAL": 4_294_967_290.0,
-    "MEAS-OK": 1.0,
-    "LOW-BATT": 0.0,
-    "WARN": 1.0,
-    "DCBA64": 987654.321,
-    "AFTER-HOLE": 42.25,
-}
 
 
 def _words(raw: bytes) -> list[int]:
@@ -92,7 +56,7 @@ def foreign_config() -> StationConfig:
 @pytest.fixture
 async def foreign(foreign_config: StationConfig) -> AsyncIterator[StationSimulator]:
     clock = ManualClock(t=1_764_036_000.0)
-    signals = {tag: (lambda v=v: v) for tag, v in VALUES.items()}
+    signals = constant_signals()
     sim = StationSimulator(foreign_config, clock, ports={"FC-X": free_port()}, signals=signals)
     await sim.start()
     clock.advance(1)
@@ -227,7 +191,7 @@ async def test_exception_answer_and_nan_values_become_their_qualities(
 
     clock = ManualClock(t=1_764_036_000.0)
     odd = {**VALUES, "ABCD": float("nan"), "CDAB": float("inf"), "DCBA64": float("-inf")}
-    signals = {tag: (lambda v=v: v) for tag, v in odd.items()}
+    signals = {tag: constant(v) for tag, v in odd.items()}
     sim = StationSimulator(foreign_config, clock, ports={"FC-X": free_port()}, signals=signals)
     await sim.start()
     clock.advance(1)

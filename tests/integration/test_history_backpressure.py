@@ -75,7 +75,7 @@ async def test_a_stalled_writer_is_bounded_counted_and_alarmed(tmp_path: Path) -
         assert peak <= 1000 + TAGS  # bounded: the batch that met the bound was refused
         assert rt.history.stats.shed_rows > 0
         assert rt.history.backlog.lag_s > 1.0 or rt.history.stats.shed_rows > 0
-        behind, text = rt.history_behind(rt.now_ms())
+        behind, text = rt.history_watch.behind(rt.now_ms())
         assert behind and "rows refused" in text
         await asyncio.sleep(1.2)  # the alarm timers run every second
         assert rt.alarms.status["HISTORIAN.BEHIND"].active

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from station.alarms.journal import AlarmJournal
+from station.calendar import HOUR, Period
 from station.config.loader import default_config_path, load_config
 from station.history import HistoryStore, HistoryWriter
 from station.records import RecordsStore
 from station.reports.archive import ReportArchive
-from station.reports.calendar import HOUR, Period
 from station.reports.production import ProductionReports
 from station.runtime import counter_specs
 from station.samples import SampleBatch
@@ -64,7 +64,7 @@ def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> 
         # the hourly rollup still holds what the kept record was made from
         reads: list[int] = []
         minutes = store.minutes
-        store.minutes = lambda *a: reads.append(1) or minutes(*a)  # type: ignore[method-assign]
+        store.minutes = lambda *a: reads.append(1) or minutes(*a)  # type: ignore[method-assign,func-returns-value]
         (again,) = reports.records(run, hour)
         assert again == first and reads == []
         assert len(reports.ledger.versions(run.id, hour.start_ms)) == 1

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from station.calendar import Period, StationCalendar
 from station.config.loader import default_config_path, load_config
-from station.reports.calendar import Period, StationCalendar
 from station.reports.hourly import hourly_record, run_tags
-from tests.integration.test_alarm_scenarios import START, Station
+from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
 

@@ -4,12 +4,10 @@ an outage mid-stream and a service restart while it lasts lose nothing and inven
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
@@ -17,64 +15,10 @@ from station.config.loader import default_config_path, load_config
 from station.history.influx import InfluxForwarder, line_protocol
 from station.history.spool import Spool
 from station.samples import SampleBatch
-from tests.servers import victoria_metrics
+from tests.harness.influx import T0, TAGS, UNITS, batch, drained, exported, forwarder
+from tests.harness.servers import victoria_metrics
 
 pytestmark = pytest.mark.integration
-CFG = load_config(default_config_path())
-UNITS = {t.id: t.unit for _, t in CFG.all_tags()}
-PLC = CFG.devices[0]
-TAGS = tuple(t.id for t in PLC.tags)
-T0 = 1_764_036_000_000
-
-
-def batch(i: int) -> SampleBatch:
-    values = np.arange(len(TAGS), dtype=np.float64) + i / 1000
-    quality = np.zeros(len(TAGS), dtype=np.uint8)
-    if i % 50 == 7:
-        quality[:] = 2  # a comm-loss poll: quality travels with the values
-    return SampleBatch("PLC-1", T0 + i * 1000, TAGS, values, quality)
-
-
-def forwarder(base: str, spool_dir: Path) -> InfluxForwarder:
-    fwd = InfluxForwarder(
-        base,
-        "station",
-        "",
-        "",
-        Spool(spool_dir, 50 << 20),
-        "demo-gate",
-        UNITS,
-        batch_size=2000,
-        flush_interval_s=0.05,
-        timeout_s=2,
-    )
-    fwd.start()
-    return fwd
-
-
-def drained(fwd: InfluxForwarder, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fwd.spool.size_bytes == 0 and not fwd._buffer:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"spool not drained: {fwd.spool.size_bytes} bytes, {fwd.stats}")
-
-
-def exported(base: str) -> dict[tuple[str, str], dict[int, float]]:
-    httpx.get(f"{base}/internal/force_flush", timeout=10)
-    match = '{__name__=~"gate_station_.*",device="PLC-1"}'
-    r = httpx.get(f"{base}/api/v1/export", params={"match[]": match}, timeout=30)
-    out: dict[tuple[str, str], dict[int, float]] = {}
-    for line in r.text.splitlines():
-        s = json.loads(line)
-        key = (s["metric"]["__name__"], s["metric"]["tag"])
-        assert s["metric"]["station"] == "demo-gate" and s["metric"]["device"] == "PLC-1"
-        series = out.setdefault(key, {})
-        for ts, value in zip(s["timestamps"], s["values"], strict=True):
-            assert ts not in series, f"{key} sent twice at {ts}"  # a duplicate would hide here
-            series[ts] = value
-    return out
 
 
 def test_line_protocol_escapes_and_omits_missing_values() -> None:
@@ -128,7 +72,7 @@ def test_outage_and_restart_lose_nothing(tmp_path: Path) -> None:
 
 async def test_three_lines_of_config_and_the_outage_alarm(tmp_path: Path) -> None:
     from station.config.models import InfluxConfig
-    from tests.integration.test_alarm_scenarios import Station
+    from tests.harness.station import Station
 
     vm = victoria_metrics(tmp_path / "vm").start()
     cfg = load_config(default_config_path())
@@ -187,7 +131,7 @@ def test_replay_keeps_to_its_rate_limit(tmp_path: Path) -> None:
 async def test_spool_filling_alarm_before_the_spool_is_full(tmp_path: Path) -> None:
     from station.config.models import InfluxConfig
     from station.loopback import free_port
-    from tests.integration.test_alarm_scenarios import Station
+    from tests.harness.station import Station
 
     cfg = load_config(default_config_path())
     influx = InfluxConfig(

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import config_with_free_ports, free_port
-from tests.integration.test_end_to_end import spawn, stop, wait_until
-from tests.servers import victoria_metrics
+from tests.harness.config import config_with_free_ports, free_port
+from tests.harness.processes import spawn, stop, wait_until
+from tests.harness.servers import victoria_metrics
 
 pytestmark = pytest.mark.integration
 DOWN_AFTER_S = 8

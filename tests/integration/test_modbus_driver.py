@@ -8,16 +8,24 @@ import time
 import numpy as np
 import pytest
 
+from drivers.modbus.client import ModbusPoller
 from drivers.reading import PointStatus
 from simulators.station_sim import StationSimulator
 from station.acquisition import DeviceAcquisition
 from station.clock import WallClock
-from station.config.models import StationConfig
-from station.device_drivers import single_modbus_poller as modbus_poller
+from station.config.models import DeviceConfig, ModbusTag, OpcUaDevice, StationConfig
+from station.device_drivers import single_modbus_poller
 from station.samples import Quality, SampleBatch
-from tests.conftest import start_simulator
+from tests.harness.config import start_simulator
 
 pytestmark = pytest.mark.integration
+
+
+def modbus_poller(
+    device: DeviceConfig, address: tuple[str, int] | str | None = None
+) -> ModbusPoller:
+    assert not isinstance(device, OpcUaDevice)
+    return single_modbus_poller(device, address)
 
 
 async def test_every_tag_decodes_to_the_model_value(frozen_simulator: StationSimulator) -> None:
@@ -29,6 +37,7 @@ async def test_every_tag_decodes_to_the_model_value(frozen_simulator: StationSim
         assert (result.status == PointStatus.OK).all(), device.id
         for tag, value in zip(device.tags, result.values.tolist(), strict=True):
             model = float(sim.model.values[tag.id])
+            assert isinstance(tag, ModbusTag)
             if tag.type.value == "float32":
                 assert value == pytest.approx(model, rel=1e-6), tag.id
             elif tag.type.value in ("int16", "uint16", "uint32", "int32"):
@@ -137,7 +146,7 @@ async def test_silent_plc_times_out_and_others_keep_their_pace(
 
 
 async def test_nobody_listening_is_comm_loss_at_once(example_config: StationConfig) -> None:
-    from tests.conftest import free_port
+    from tests.harness.config import free_port
 
     device = example_config.devices[2]
     poller = modbus_poller(device, ("127.0.0.1", free_port()))
@@ -188,7 +197,7 @@ async def test_a_refusing_device_is_logged_once_down_and_once_up(
     not leave one line per retry either: one line down (with the reason), one line up."""
     import logging
 
-    from tests.conftest import free_port
+    from tests.harness.config import free_port
 
     cfg = fast(example_config, "RIO-1", poll=0.05, timeout=0.2)
     device = next(d for d in cfg.devices if d.id == "RIO-1")

@@ -13,8 +13,8 @@ from station.clock import ManualClock
 from station.config.loader import load_config
 from station.config.models import ModbusRtuDevice, ModbusRtuOverTcpDevice, StationConfig
 from station.device_drivers import DriverFactory
-from tests.conftest import EXAMPLE, free_port
-from tests.serial_pair import serial_pair
+from tests.harness.config import EXAMPLE, free_port
+from tests.harness.serial_pair import serial_pair
 
 pytestmark = pytest.mark.integration
 MIXED = EXAMPLE.parent / "station-mixed.yaml"

@@ -12,8 +12,8 @@ import pytest
 
 from station.config.loader import default_config_path, load_config
 from station.reports.archive import ReportArchive
-from tests.integration.test_alarm_scenarios import Station
-from tests.integration.test_daily_report import until_made
+from tests.harness.reports import until_made
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
 NOV_30 = 1_764_468_000.0  # 2025-11-30 10:00 Asia/Shanghai

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,8 @@ from station.config.loader import load_config
 from station.config.models import Deadband, OpcUaDevice, StationConfig
 from station.device_drivers import opcua_settings
 from station.samples import Quality
-from tests.conftest import EXAMPLE, free_port
-from tests.netproxy import TcpProxy
+from tests.harness.config import EXAMPLE, free_port
+from tests.harness.netproxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 MIXED = EXAMPLE.parent / "station-mixed.yaml"
@@ -251,7 +251,7 @@ async def test_deadband_filters_small_changes() -> None:
 
 
 @pytest.fixture
-async def secure_sim(tmp_path: Path) -> tuple[StationSimulator, Path, Path, Path]:
+async def secure_sim(tmp_path: Path) -> AsyncIterator[tuple[StationSimulator, Path, Path, Path]]:
     cfg = plc_only()
     sim = await start_sim(
         cfg,

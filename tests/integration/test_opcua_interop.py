@@ -17,7 +17,7 @@ from simulators.opcua_server import unit_id
 from simulators.station_sim import StationSimulator
 from station.clock import ManualClock
 from station.config.loader import load_config
-from tests.conftest import EXAMPLE, free_port
+from tests.harness.config import EXAMPLE, free_port
 
 pytestmark = pytest.mark.integration
 PEER = Path(__file__).parents[1] / "interop" / "node_opcua"

@@ -21,7 +21,7 @@ from station.config.loader import load_config
 from station.config.models import OpcUaDevice, StationConfig
 from station.loopback import free_port
 from station.runtime import StationRuntime
-from tests.conftest import EXAMPLE
+from tests.harness.config import EXAMPLE
 
 pytestmark = pytest.mark.integration
 T0 = 1_764_036_000.0  # a whole second

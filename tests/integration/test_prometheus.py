@@ -9,13 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_end_to_end import demo  # noqa: F401 - the fixture
-from tests.servers import need, prometheus
+from tests.harness.servers import need, prometheus
 
 pytestmark = pytest.mark.integration
 
 
-def test_metrics_pass_promtool(demo: str) -> None:  # noqa: F811
+def test_metrics_pass_promtool(demo: str) -> None:
     text = httpx.get(f"{demo}/metrics").text
     for name in (
         "gate_station_polls_total",
@@ -34,7 +33,7 @@ def test_metrics_pass_promtool(demo: str) -> None:  # noqa: F811
     assert res.returncode == 0 and res.stdout.strip() == "", res.stdout + res.stderr
 
 
-def test_real_prometheus_scrapes_the_service(demo: str, tmp_path: Path) -> None:  # noqa: F811
+def test_real_prometheus_scrapes_the_service(demo: str, tmp_path: Path) -> None:
     server = prometheus(tmp_path / "prom", demo.removeprefix("http://"), interval_s=1).start()
     try:
         deadline = time.monotonic() + 30

@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.conftest import config_with_free_ports, free_port
-from tests.integration.test_end_to_end import spawn, stop, wait_until
-from tests.integration.test_stops import healthy_for
+from tests.harness.config import config_with_free_ports, free_port
+from tests.harness.processes import healthy_for, spawn, stop, wait_until
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")

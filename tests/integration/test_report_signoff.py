@@ -15,10 +15,10 @@ from station.api import create_app
 from station.config.loader import default_config_path, load_config
 from station.reports.production import ProductionReports
 from station.users import Role
-from tests.conftest import free_port
-from tests.integration.test_alarm_api import serve
-from tests.integration.test_alarm_scenarios import Station
-from tests.integration.test_daily_report import until_made
+from tests.harness.config import free_port
+from tests.harness.http import serve
+from tests.harness.reports import until_made
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
 DAY = "2025-11-25"
@@ -26,7 +26,7 @@ DAY = "2025-11-25"
 
 async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
     cfg = load_config(default_config_path())
-    station = Station(cfg, tmp_path)
+    station = Station(cfg, tmp_path, core_thread=True)
     station.step_s = 60.0
     rt = station.rt
     now = rt.now_ms()

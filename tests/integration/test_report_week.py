@@ -16,8 +16,8 @@ import pytest
 
 from station.config.loader import default_config_path, load_config
 from station.reports.archive import ReportArchive
-from tests.conftest import without_rounds
-from tests.integration.test_alarm_scenarios import START, Station
+from tests.harness.config import without_rounds
+from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
 HOUR = 3600

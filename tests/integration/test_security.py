@@ -20,8 +20,8 @@ from station.api.routes_demo import demo_router
 from station.api.server import StationServer
 from station.config.loader import default_config_path, load_config
 from station.users import Role
-from tests.conftest import free_port
-from tests.integration.test_alarm_scenarios import Station
+from tests.harness.config import free_port
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
 SCRAPE = "scrape-token-0123456789abcdef"
@@ -70,7 +70,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
             )
         }
     )
-    station = Station(cfg, tmp_path)
+    station = Station(cfg, tmp_path, core_thread=True)
     now = station.rt.now_ms()
     for name, role in (("op", Role.operator), ("master", Role.station_master)):
         station.rt.users.add(name, f"{name}-pass-1", role, None, now)

@@ -9,11 +9,14 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import config_with_free_ports, free_port
-from tests.integration.test_end_to_end import spawn, stop, wait_until
+from tests.harness.config import config_with_free_ports, free_port
+from tests.harness.processes import (
+    healthy_for,
+    spawn,
+    stop,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -60,18 +63,6 @@ def start_station(
     sim = spawn("simulate", "--config", str(cfg))
     svc = spawn("run", "--config", str(cfg), "--data-dir", str(data), "--port", str(http))
     return sim, svc, f"http://127.0.0.1:{http}", data
-
-
-def healthy_for(base: str, polls: int) -> dict[str, object]:
-    return wait_until(
-        lambda: (
-            (h := httpx.get(f"{base}/healthz", timeout=2).json())["status"] == "ok"
-            and min(d["polls"] for d in h["devices"]) >= polls
-            and h
-        ),
-        40,
-        f"{polls} polls",
-    )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -15,9 +15,9 @@ import pytest
 
 from station.api import create_app
 from station.config.loader import default_config_path, load_config
-from tests.conftest import free_port, without_rounds
-from tests.integration.test_alarm_api import serve
-from tests.integration.test_alarm_scenarios import Station
+from tests.harness.config import free_port, without_rounds
+from tests.harness.http import serve
+from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ async def events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
 
 async def test_a_snapshot_then_only_changes_then_alarms(tmp_path: Path) -> None:
     cfg = without_rounds(load_config(default_config_path()))
-    station = Station(cfg, tmp_path)
+    station = Station(cfg, tmp_path, core_thread=True)
     await station.start()
     await station.run(30)
     port = free_port()

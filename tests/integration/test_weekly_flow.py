@@ -11,8 +11,8 @@ import pytest
 
 from station.config.loader import default_config_path, load_config
 from station.config.models import StationConfig
-from tests.conftest import without_rounds
-from tests.integration.test_alarm_scenarios import START, Station
+from tests.harness.config import without_rounds
+from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
 WEEK_S = 7 * 86_400
@@ -41,7 +41,8 @@ async def test_an_hour_far_off_last_week_raises_the_low_priority_alarm(tmp_path:
         await last_week.rt.reporting_done()
         assert alarm not in last_week.events("raised")
         # both hours were looked at, up to 12:00
-        assert last_week.rt._weekly_done_ms == (START - WEEK_S + 7200) * 1000
+        assert last_week.rt.report_jobs is not None
+        assert last_week.rt.report_jobs.weekly_done_ms == (START - WEEK_S + 7200) * 1000
         totals = last_week.sim.model.state.totaliser_std, last_week.sim.model.state.totaliser_work
     finally:
         await last_week.stop()

@@ -1,6 +1,7 @@
 """Quality judgement, the live cache and the poll schedule, with a clock the test steps."""
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -52,7 +53,7 @@ def acq(
     results: list[ReadResult], clock: ManualClock | None = None
 ) -> tuple[DeviceAcquisition, list[SampleBatch]]:
     out: list[SampleBatch] = []
-    a = DeviceAcquisition(DEVICE, FakePoller(results), clock or ManualClock(), out.append)  # type: ignore[arg-type]
+    a = DeviceAcquisition(DEVICE, FakePoller(results), clock or ManualClock(), out.append)
     return a, out
 
 
@@ -148,8 +149,11 @@ def test_live_cache_merges_values_reported_by_exception() -> None:
 
 async def test_scaled_clock_runs_fast() -> None:
     clock = ScaledClock(speed=100.0)
-    t0 = clock.now_s()
+    t0, wall0 = clock.now_s(), time.monotonic()
     await clock.sleep(5.0)  # 50 ms of wall time
     assert clock.now_s() - t0 >= 5.0
+    # the sleep itself is scaled: a clock whose sleep ignored the speed would take 5 s here
+    # (the bound leaves a loaded machine 40x its due)
+    assert time.monotonic() - wall0 < 2.0
     with pytest.raises(ValueError):
         ScaledClock(speed=0)

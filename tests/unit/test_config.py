@@ -66,6 +66,9 @@ def test_example_config_is_valid_and_matches_domain_tags() -> None:
 
 def test_minimal_config_parses_with_defaults() -> None:
     cfg = parse_config(GOOD)
+    from station.config.models import ModbusTcpDevice
+
+    assert isinstance(cfg.devices[0], ModbusTcpDevice)
     assert cfg.devices[0].port == 502 and cfg.devices[0].poll_interval_s == 1.0
 
 

@@ -1,6 +1,8 @@
 """Embedded history: raw rows, rollups kept as data arrives, queries by step and aggregate."""
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -49,13 +51,14 @@ def test_raw_rows_round_trip(tmp_path: Path) -> None:
 def test_rollups_equal_aggregates_of_raw(tmp_path: Path, step: int) -> None:
     batches, vals = two_hours()
     store = write(tmp_path, batches, flush_s=7)  # flushes mid-bucket: merges must add up
-    for agg, fn in [
+    cases: list[tuple[Aggregate, Callable[[Any], Any]]] = [
         (Aggregate.MEAN, np.mean),
         (Aggregate.MIN, np.min),
         (Aggregate.MAX, np.max),
         (Aggregate.LAST, lambda a: a[-1]),
         (Aggregate.COUNT, len),
-    ]:
+    ]
+    for agg, fn in cases:
         got = store.query(["FT-301S"], T0, T0 + 7_200_000, step, agg)["FT-301S"]
         per = vals[:, 1].reshape(-1, step)
         assert [p.ts_ms for p in got] == [T0 + i * step * 1000 for i in range(len(per))]

@@ -80,7 +80,7 @@ def fc(ts: int, quality: int = 0, **values: float) -> SampleBatch:
 
 def feed(e: AlarmEngine, seconds: range, **plc_values: float) -> None:
     for s in seconds:
-        e.accept(plc(T0 + s * 1000, **{k.replace("_", "-"): v for k, v in plc_values.items()}))
+        e.accept(plc(T0 + s * 1000, 0, **{k.replace("_", "-"): v for k, v in plc_values.items()}))
         e.accept(fc(T0 + s * 1000))
 
 
@@ -253,9 +253,10 @@ def test_kpi_floods_chattering_and_top10(tmp_path: Path) -> None:
     journal = e.journal.events()
     flood_events = [x for x in journal if x.event == "raised"]
     assert len(flood_events) == 6
-    k = alarm_kpi(journal, T0, T0 + 3_600_000, {}, T0)
-    assert k.raised == 6 and k.chattering == ["FIRE.ALARM"] and k.top10 == [("FIRE.ALARM", 6)]
-    assert k.by_priority == {1: 6} and k.max_in_10_min == 6 and k.floods == []
+    kpi = alarm_kpi(journal, T0, T0 + 3_600_000, {}, T0)
+    assert kpi.raised == 6 and kpi.chattering == ["FIRE.ALARM"]
+    assert kpi.top10 == [("FIRE.ALARM", 6)]
+    assert kpi.by_priority == {1: 6} and kpi.max_in_10_min == 6 and kpi.floods == []
     many = [
         JournalEvent(
             i,

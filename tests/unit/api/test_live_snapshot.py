@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from station.api.live_snapshot import LiveSnapshot
-from station.api.schemas import LiveOut, LiveResponse
+from station.api.schemas.live import LiveOut, LiveResponse
 from station.api.timefmt import from_ms
 from station.clock import ManualClock, utc_datetime
 from station.live_cache import LiveCache

@@ -15,7 +15,7 @@ FORMATS = {
     DataType.FLOAT32: ">f",
     DataType.FLOAT64: ">d",
 }
-SAMPLES = {
+SAMPLES: dict[DataType, list[float]] = {
     DataType.INT16: [-32768, -1, 0, 1234, 32767],
     DataType.UINT16: [0, 1, 40000, 65535],
     DataType.INT32: [-2147483648, -70000, 0, 123456789, 2147483647],

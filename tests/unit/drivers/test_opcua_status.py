@@ -34,7 +34,7 @@ S = ua.StatusCodes
 def test_status_code_maps_to_point_status_and_quality(
     code: int, status: PointStatus, quality: Quality
 ) -> None:
-    got = point_status(ua.StatusCode(code))
+    got = point_status(ua.StatusCode(ua.UInt32(code)))
     assert got is status
     assert Quality(int(_STATUS_QUALITY[np.array([got], dtype=np.uint8)][0])) is quality
 

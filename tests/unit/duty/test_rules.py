@@ -9,10 +9,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from station.duty.config import CrewConfig, DutyConfig, RoundConfig, RoundItemConfig
-from station.duty.fire import FireCheck, FireEquipmentConfig, check_ok, fire_status
+from station.calendar import StationCalendar
+from station.config.duty import (
+    CrewConfig,
+    DutyConfig,
+    FireEquipmentConfig,
+    MaintenancePlanConfig,
+    RoundConfig,
+    RoundItemConfig,
+)
+from station.config.reports import ReportsConfig, ShiftConfig
+from station.duty.fire import FireCheck, check_ok, fire_status
 from station.duty.handover import alarm_lists, draft_handover
-from station.duty.maintenance import MaintenancePlanConfig, plan_status, projected_crossing
+from station.duty.maintenance import plan_status, projected_crossing
 from station.duty.roster import rotation_crew
 from station.duty.rounds import (
     APPROVED,
@@ -27,8 +36,6 @@ from station.duty.rounds import (
     round_state,
 )
 from station.duty.store import RoundRecord
-from station.reports.calendar import StationCalendar
-from station.reports.config import ReportsConfig, ShiftConfig
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIN = 60_000

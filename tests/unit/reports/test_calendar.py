@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from station.reports.calendar import StationCalendar
-from station.reports.config import ReportsConfig, ShiftConfig
+from station.calendar import StationCalendar
+from station.config.reports import ReportsConfig, ShiftConfig
 
 DEFAULT = ReportsConfig()
 

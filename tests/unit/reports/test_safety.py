@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from station.duty.config import RoundConfig, RoundItemConfig
-from station.duty.fire import FireCheck, FireEquipmentConfig
+from station.calendar import StationCalendar
+from station.config.duty import FireEquipmentConfig, RoundConfig, RoundItemConfig
+from station.config.reports import ReportsConfig
+from station.duty.fire import FireCheck
 from station.duty.safety_store import Incident
 from station.duty.store import HandoverStep, Hazard, LogEntry, RoundRecord
-from station.reports.calendar import StationCalendar
-from station.reports.config import ReportsConfig
 from station.reports.safety import fire_lines, hazard_lines, incident_lines, round_tallies
 from station.reports.schedule import due_gas_weeks
 from station.reports.shift_duty import shift_handover, shift_log

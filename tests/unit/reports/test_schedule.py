@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from station.reports.calendar import StationCalendar
-from station.reports.config import ReportsConfig
+from station.calendar import StationCalendar
+from station.config.reports import ReportsConfig
 from station.reports.daily import overlap_minutes
 from station.reports.schedule import due_gas_days
 

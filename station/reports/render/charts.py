@@ -128,7 +128,7 @@ def shift_chart(r: dict[str, Any], t: dict[str, str], local: Any, image: str = "
 
 def charts_for(doc: ReportDocument, t: dict[str, str], image: str = "svg") -> list[list[str]]:
     """Per report of the document, its charts (data URIs): SVG on screen, PNG for print."""
-    from station.reports.render_html import local_time
+    from station.reports.render.words import local_time
 
     local = local_time(doc.timezone)
     out: list[list[str]] = []

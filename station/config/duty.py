@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from station.duty.fire import FireEquipmentConfig
-from station.duty.maintenance import MaintenancePlanConfig, TrendWatchConfig
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+EquipmentKind = Literal["extinguisher", "hydrant", "fire_panel", "other"]
+
+
+class FireEquipmentConfig(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+    kind: EquipmentKind
+    type: str = ""
+    """e.g. dry powder ABC 8 kg, CO₂ 5 kg"""
+    location: str
+    expiry: date | None = None
+    """The date the extinguisher must be refilled or replaced by."""
+    check_every_days: int = Field(default=30, ge=1, le=366)
+    min_pressure_mpa: float | None = Field(default=None, gt=0)
+    """A stored-pressure extinguisher under this (the gauge's green zone) fails its check."""
+
+
+class MaintenancePlanConfig(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+    equipment: str
+    """filters, regulator run A, slam-shut B, relief valves, odoriser, gas detectors, UPS …"""
+    name_zh: str
+    name_en: str
+    every_days: int = Field(ge=1, le=3660)
+
+
+class TrendWatchConfig(Strict):
+    """A value drifting towards a limit that calls for work (change the filter, refill)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+    tag: str
+    limit: float
+    direction: Literal["rising", "falling"]
+    name_zh: str
+    name_en: str
+    days: int = Field(default=14, ge=1, le=365)
+    """How much history the trend is fitted to."""
 
 
 class CrewConfig(Strict):

@@ -1,19 +1,12 @@
-"""Reports as HTML (Jinja2), in Chinese or English; values rounded for display only.
-
-Renders the stored content (the data model as JSON), so a signed version is shown as signed."""
+"""The reports' fixed words in Chinese and English, and times shown in the station's zone:
+one catalogue every format (HTML, PDF, XLSX, charts) reads."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-from station.reports.document import ReportDocument
-
-TEMPLATES = Path(__file__).parent / "templates"
 WORDS = {
     "zh": {
         "title": "门站生产日报", "station": "场站", "run": "计量路", "gas_day": "燃气日",
@@ -122,28 +115,3 @@ def local_time(timezone: str, fmt: str = "%m-%d %H:%M") -> Callable[[int], str]:
         return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz).strftime(fmt)
 
     return local
-
-
-def render_report_html(doc: ReportDocument, for_print: bool = False) -> str:
-    from station.reports.charts import charts_for  # matplotlib: loaded where reports render
-
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-
-    def num(value: float | None, places: int) -> str:
-        return "—" if value is None else f"{value:,.{places}f}"
-
-    t = WORDS[doc.lang]
-    template = "safety.html" if doc.kind.startswith("safety-") else f"{doc.kind}.html"
-    return env.get_template(template).render(
-        reports=doc.reports,
-        charts=charts_for(doc, t, "png" if for_print else "svg"),
-        station=doc.station_name,
-        day=doc.title_period,
-        lang=doc.lang,
-        t=t,
-        local=local_time(doc.timezone),
-        num=num,
-        digest=doc.digest,
-        version=doc.version,
-        doc=doc,
-    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from station.reports.config import ReportsConfig, ShiftConfig
+from station.config.reports import ReportsConfig, ShiftConfig
 
 HOUR = timedelta(hours=1)
 PERIODS = {

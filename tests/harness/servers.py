@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.harness.config import free_port
 
 
 def need(binary: str, package: str) -> str:

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from station.reports.document import ReportDocument
-from station.reports.render_html import WORDS, local_time
+from station.reports.render.words import WORDS, local_time
 
 VOLUME = "#,##0.0"
 PRESSURE = "0.000"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from station.reports.document import ReportDocument
-from station.reports.render_html import render_report_html
+from station.reports.render.html import render_report_html
 
 
 def render_report_pdf(doc: ReportDocument) -> bytes:
