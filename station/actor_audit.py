@@ -17,7 +17,7 @@ class ActorAudit:
         self.refusals = refusals
         self.now_ms = now_ms
 
-    def ok(self, user: User, action: str, obj: str, address: str | None, **kw: Any) -> None:
+    def ok(self, user: User, action: str, obj: str | None, address: str | None, **kw: Any) -> None:
         self.audit.append(
             self.now_ms(),
             user.username,

@@ -387,6 +387,13 @@ def _register_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api_reference(args: argparse.Namespace) -> int:
+    from station.api.reference import api_reference
+
+    print(api_reference(_load(args.config)), end="")
+    return 0
+
+
 def _schema(_: argparse.Namespace) -> int:
     print(json.dumps(StationConfig.model_json_schema(), indent=2, ensure_ascii=False))
     return 0
@@ -462,6 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate a station config")
     check.add_argument("file")
+    ref = sub.add_parser(
+        "api-reference", help="print the HTTP API reference (docs/api.md) as Markdown"
+    )
+    ref.add_argument("config", nargs="?", help="station config (default: the example station)")
     rmap = sub.add_parser("register-map", help="print the Modbus register map as Markdown")
     rmap.add_argument("--config")
     sub.add_parser("schema", help="print the JSON Schema of the station config")
@@ -556,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-config": _check_config,
         "register-map": _register_map,
         "schema": _schema,
+        "api-reference": _api_reference,
         "opcua-cert": _opcua_cert,
         "user": _user,
         "audit-verify": _audit_verify,

@@ -15,6 +15,7 @@ from station.alarms.journal import AlarmJournal
 from station.alarms.notify import AlarmNotification, WebhookNotifier
 from station.alarms.points import build_points
 from station.alarms.scheduled import alarm_jobs
+from station.alarms.service import AlarmService
 from station.audit import AuditTrail
 from station.audit_anchor import AuditAnchor, audit_jobs
 from station.calendar import StationCalendar
@@ -45,7 +46,9 @@ from station.reports.filing import ReportFiling
 from station.reports.jobs import ReportJobs
 from station.reports.production import ProductionReports
 from station.reports.report_worker import ReportWorker
+from station.reports.service import ReportService
 from station.reports.signoff import ReportSignoff
+from station.sessions import Sessions
 from station.users import UserStore
 
 
@@ -129,6 +132,13 @@ class StationParts:
         self.refusals = RefusalLog(audit=self.audit)
         self.users = UserStore(self.records)
         self.login_throttle = LoginThrottle()
+        self.sessions = Sessions(
+            users=self.users,
+            throttle=self.login_throttle,
+            audit=self.audit,
+            refusals=self.refusals,
+            now_ms=self.now_ms,
+        )
         self.anchor = AuditAnchor(audit=self.audit, write=self.history_store.add_audit_anchor)
         self.duty_audit = ActorAudit(audit=self.audit, refusals=self.refusals, now_ms=self.now_ms)
 
@@ -145,6 +155,13 @@ class StationParts:
             audit=self.audit,
             refusals=self.refusals,
             shelve_max_s=config.alarms.shelve_max_s,
+            now_ms=self.now_ms,
+        )
+        self.alarm_service = AlarmService(
+            actions=self.alarm_actions,
+            engine=self.alarms,
+            journal=self.journal,
+            door=self.door,
             now_ms=self.now_ms,
         )
         self.bus.subscribe("alarms", self.alarms.accept)
@@ -258,6 +275,17 @@ class StationParts:
                 set_alarm=self.alarms.set_internal,
                 now_ms=self.now_ms,
             )
+
+        self.report_service = ReportService(
+            config=config,
+            archive=self.report_archive,
+            production=self.reports,
+            signoff=self.report_signoff,
+            worker=self.report_worker,
+            filing=self.filing,
+            door=self.door,
+            now_ms=self.now_ms,
+        )
 
     def _report_content(self, kind: str, period: str) -> tuple[str, str]:
         """A report's content computed in the worker process, from the same files."""

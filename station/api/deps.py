@@ -13,13 +13,20 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 
 from station.actor_audit import ActorAudit
-from station.alarms.actions import AlarmActions
+from station.alarms.service import AlarmService
 from station.api.access import Credentials, RoleRequired, client_address, runtime_of
 from station.api.bounded import BoundedWork
-from station.config.models import StationConfig
+from station.api.live_snapshot import LiveSnapshot
+from station.audit import AuditTrail
+from station.config.models import DeviceConfig, StationConfig, TagConfig
+from station.core_door import CoreDoor
 from station.duty.safety_service import SafetyService
 from station.duty.service import DutyService
+from station.history import HistoryStore
 from station.refusals import RefusalKind, Refused, Unknown
+from station.reports.service import ReportService
+from station.runtime import StationRuntime
+from station.sessions import Sessions
 from station.users import Role, User
 
 
@@ -36,7 +43,7 @@ class Actor:
     def name(self) -> str:
         return self.user.username
 
-    def ok(self, obj: str, **kw: Any) -> None:
+    def ok(self, obj: str | None, **kw: Any) -> None:
         self.audit.ok(self.user, self.action, obj, self.address, **kw)
 
     def refuse(self, obj: str, exc: Exception) -> Refused:
@@ -79,8 +86,8 @@ def _safety(request: Request) -> SafetyService:
     return runtime_of(request).safety_service
 
 
-def _alarm_actions(request: Request) -> AlarmActions:
-    return runtime_of(request).alarm_actions
+def _alarms(request: Request) -> AlarmService:
+    return runtime_of(request).alarm_service
 
 
 def _config(request: Request) -> StationConfig:
@@ -96,23 +103,17 @@ def _now_ms(request: Request) -> int:
     return runtime_of(request).now_ms()
 
 
+def _reports(request: Request) -> ReportService:
+    return runtime_of(request).report_service
+
+
 Duty = Annotated[DutyService, Depends(_duty)]
+Reports = Annotated[ReportService, Depends(_reports)]
 Safety = Annotated[SafetyService, Depends(_safety)]
-Alarms = Annotated[AlarmActions, Depends(_alarm_actions)]
+Alarms = Annotated[AlarmService, Depends(_alarms)]
 Config = Annotated[StationConfig, Depends(_config)]
 Zone = Annotated[ZoneInfo, Depends(_zone)]
 NowMs = Annotated[int, Depends(_now_ms)]
-__all__ = [
-    "Actor",
-    "Alarms",
-    "Config",
-    "Duty",
-    "Heavy",
-    "NowMs",
-    "Safety",
-    "Zone",
-    "acting",
-]
 
 
 def _heavy(request: Request) -> BoundedWork:
@@ -123,3 +124,51 @@ def _heavy(request: Request) -> BoundedWork:
 
 
 Heavy = Annotated[BoundedWork, Depends(_heavy)]
+
+
+def _hashing(request: Request) -> BoundedWork:
+    """Where password hashes run: two at a time, a bounded queue beyond."""
+    hashing: BoundedWork = request.app.state.hashing
+    return hashing
+
+
+def _sessions(request: Request) -> Sessions:
+    return runtime_of(request).sessions
+
+
+def _station(request: Request) -> StationRuntime:
+    """The whole station: for the views that report on every part of it (/healthz, /metrics)
+    and nothing else."""
+    return runtime_of(request)
+
+
+def _history(request: Request) -> HistoryStore:
+    return runtime_of(request).history_store
+
+
+def _trail(request: Request) -> AuditTrail:
+    return runtime_of(request).audit
+
+
+def _tags(request: Request) -> TagTable:
+    return runtime_of(request).tags
+
+
+def _door(request: Request) -> CoreDoor:
+    return runtime_of(request).door
+
+
+def _live(request: Request) -> LiveSnapshot:
+    snapshot: LiveSnapshot = request.app.state.live_snapshot
+    return snapshot
+
+
+TagTable = dict[str, tuple[DeviceConfig, TagConfig]]
+Hashing = Annotated[BoundedWork, Depends(_hashing)]
+SessionsDep = Annotated[Sessions, Depends(_sessions)]
+Station = Annotated[StationRuntime, Depends(_station)]
+History = Annotated[HistoryStore, Depends(_history)]
+Trail = Annotated[AuditTrail, Depends(_trail)]
+Tags = Annotated[TagTable, Depends(_tags)]
+Door = Annotated[CoreDoor, Depends(_door)]
+Live = Annotated[LiveSnapshot, Depends(_live)]

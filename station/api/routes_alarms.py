@@ -1,7 +1,7 @@
 """Alarms over HTTP: current and past, operator actions, rule changes, KPIs, live push (SSE).
 
 The rules of each action (who may, how long, what is audited) are in station.alarms.actions;
-the actions run on the core's loop, which owns the alarm engine (StationRuntime.call)."""
+`station.alarms.service` hands each to the core's loop, which owns the alarm engine."""
 
 from __future__ import annotations
 
@@ -12,16 +12,14 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from station.alarms.kpi import alarm_kpi
 from station.alarms.lifecycle import State
-from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
-from station.api.bounded import BoundedWork
+from station.api.access import guarded_router
+from station.api.deps import Actor, Alarms, Heavy, Zone, acting
 from station.api.schemas.alarms import (
     ActionResult,
     AlarmCountOut,
@@ -33,7 +31,7 @@ from station.api.schemas.alarms import (
 )
 from station.api.schemas.common import Reason
 from station.api.timefmt import from_ms, to_ms
-from station.users import Role, User
+from station.users import Role
 
 router = guarded_router(tags=["alarms"])
 CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -84,20 +82,20 @@ def alarm_out(row: dict[str, Any]) -> AlarmOut:
 
 @router.get("/api/alarms", response_model=list[AlarmOut])
 async def current_alarms(
-    request: Request,
+    alarms: Alarms,
     include_normal: Annotated[
         bool, Query(description="every alarm point, not only standing ones")
     ] = False,
     state: Annotated[State | None, Query()] = None,
 ) -> list[AlarmOut]:
-    rt = runtime_of(request)
-    rows = await rt.call(rt.alarms.current, include_normal or state is State.NORMAL)
+    rows = await alarms.current(include_normal or state is State.NORMAL)
     return [alarm_out(r) for r in rows if state is None or r["state"] == state.value]
 
 
 @router.get("/api/alarms/history", response_model=list[AlarmEventOut])
 def alarm_history(
-    request: Request,
+    alarms: Alarms,
+    zone: Zone,
     start: datetime | None = None,
     end: datetime | None = None,
     alarm: Annotated[str | None, Query(max_length=64)] = None,
@@ -108,18 +106,16 @@ def alarm_history(
     user: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
 ) -> list[AlarmEventOut]:
-    rt = runtime_of(request)
-    zone = ZoneInfo(rt.config.station.timezone)
-    events = rt.journal.events(
-        to_ms(start, zone) if start else None,
-        to_ms(end, zone) if end else None,
-        alarm,
-        tag,
-        priority,
-        event,
-        state.value if state else None,
-        user,
-        limit,
+    events = alarms.history(
+        start_ms=to_ms(start, zone) if start else None,
+        end_ms=to_ms(end, zone) if end else None,
+        alarm=alarm,
+        tag=tag,
+        priority=priority,
+        event=event,
+        state=state.value if state else None,
+        user=user,
+        limit=limit,
     )
     return [
         AlarmEventOut(
@@ -142,76 +138,60 @@ def alarm_history(
 
 @router.post("/api/alarms/ack", response_model=ActionResult, responses=CONFLICT)
 async def acknowledge(
-    request: Request,
+    alarms: Alarms,
     body: AckIn,
     # never blocked by a login time-out: an expired session still identifies the operator
-    user: Annotated[User, Depends(RoleRequired(Role.operator, "alarm.ack", allow_expired=True))],
+    actor: Annotated[Actor, acting(Role.operator, "alarm.ack", allow_expired=True)],
 ) -> ActionResult:
-    rt = runtime_of(request)
-    out = await rt.call(rt.alarm_actions.ack, user, body.ids, body.comment, client_address(request))
+    out = await alarms.ack(actor.user, body.ids, body.comment, actor.address)
     return ActionResult(**asdict(out))
 
 
 @router.post("/api/alarms/{alarm}/shelve", response_model=ActionResult, responses=CONFLICT)
 async def shelve(
-    request: Request,
+    alarms: Alarms,
     alarm: str,
     body: ShelveIn,
-    user: Annotated[User, Depends(RoleRequired(Role.operator, "alarm.shelve"))],
+    actor: Annotated[Actor, acting(Role.operator, "alarm.shelve")],
 ) -> ActionResult:
-    rt = runtime_of(request)
-    out = await rt.call(
-        rt.alarm_actions.shelve, user, alarm, body.reason, body.duration_s, client_address(request)
-    )
+    out = await alarms.shelve(actor.user, alarm, body.reason, body.duration_s, actor.address)
     return ActionResult(**asdict(out))
 
 
 @router.post("/api/alarms/{alarm}/unshelve", response_model=ActionResult, responses=CONFLICT)
 async def unshelve(
-    request: Request,
+    alarms: Alarms,
     alarm: str,
-    user: Annotated[User, Depends(RoleRequired(Role.operator, "alarm.unshelve"))],
+    actor: Annotated[Actor, acting(Role.operator, "alarm.unshelve")],
 ) -> ActionResult:
-    rt = runtime_of(request)
-    out = await rt.call(rt.alarm_actions.unshelve, user, alarm, client_address(request))
+    out = await alarms.unshelve(actor.user, alarm, actor.address)
     return ActionResult(**asdict(out))
 
 
 @router.post("/api/alarms/{alarm}/reset", response_model=ActionResult, responses=CONFLICT)
 async def reset(
-    request: Request,
+    alarms: Alarms,
     alarm: str,
     body: CommentIn,
-    user: Annotated[User, Depends(RoleRequired(Role.operator, "alarm.reset"))],
+    actor: Annotated[Actor, acting(Role.operator, "alarm.reset")],
 ) -> ActionResult:
-    rt = runtime_of(request)
-    out = await rt.call(rt.alarm_actions.reset, user, alarm, body.comment, client_address(request))
+    out = await alarms.reset(actor.user, alarm, body.comment, actor.address)
     return ActionResult(**asdict(out))
 
 
 @router.post("/api/alarms/{alarm}/out-of-service", response_model=ActionResult, responses=CONFLICT)
 async def out_of_service(
-    request: Request,
+    alarms: Alarms,
     alarm: str,
     body: OutOfServiceIn,
-    user: Annotated[User, Depends(RoleRequired(Role.station_master, "alarm.out_of_service"))],
+    actor: Annotated[Actor, acting(Role.station_master, "alarm.out_of_service")],
 ) -> ActionResult:
-    rt = runtime_of(request)
-    out = await rt.call(
-        rt.alarm_actions.out_of_service,
-        user,
-        alarm,
-        body.enabled,
-        body.reason,
-        client_address(request),
-    )
+    out = await alarms.out_of_service(actor.user, alarm, body.enabled, body.reason, actor.address)
     return ActionResult(**asdict(out))
 
 
 @router.get("/api/alarms/rules", response_model=list[RuleOut])
-async def rules(request: Request) -> list[RuleOut]:
-    rt = runtime_of(request)
-    points = await rt.call(lambda: list(rt.alarms.points.values()))
+async def rules(alarms: Alarms) -> list[RuleOut]:
     return [
         RuleOut(
             id=p.id,
@@ -225,58 +205,34 @@ async def rules(request: Request) -> list[RuleOut]:
             latch=p.latch,
             suppressed_by=list(p.suppressed_by),
         )
-        for p in points
+        for p in await alarms.rules()
     ]
 
 
 @router.put("/api/alarms/rules/{alarm}", response_model=ActionResult, responses=CONFLICT)
 async def change_rule(
-    request: Request,
+    alarms: Alarms,
     alarm: str,
     body: RuleChangeIn,
-    user: Annotated[User, Depends(RoleRequired(Role.station_master, "alarm.rule_change"))],
+    actor: Annotated[Actor, acting(Role.station_master, "alarm.rule_change")],
 ) -> ActionResult:
     """Management of change: takes effect at once, survives restarts, old → new audited."""
-    rt = runtime_of(request)
-    out = await rt.call(
-        rt.alarm_actions.change_rule,
-        user,
-        alarm,
-        dict(body.changes),
-        body.reason,
-        client_address(request),
+    out = await alarms.change_rule(
+        actor.user, alarm, dict(body.changes), body.reason, actor.address
     )
     return ActionResult(**asdict(out))
 
 
-KPI_MAX_DAYS = 400
-"""A year and a bit: the yearly safety report, with the month on either side."""
-
-
 @router.get("/api/alarms/kpi", response_model=KpiOut, responses={400: {"description": "bad range"}})
-async def kpi(request: Request, start: datetime, end: datetime) -> KpiOut:
+async def kpi(alarms: Alarms, zone: Zone, heavy: Heavy, start: datetime, end: datetime) -> KpiOut:
     """EEMUA 191 figures for any period (the safety report uses these)."""
-    rt = runtime_of(request)
-    zone = ZoneInfo(rt.config.station.timezone)
     s, e = to_ms(start, zone), to_ms(end, zone)
-    if e <= s:
-        raise HTTPException(400, "end must be after start")
-    if e - s > KPI_MAX_DAYS * 86_400_000:
-        raise HTTPException(400, f"KPIs cover at most {KPI_MAX_DAYS} days per request")
-
-    def standing() -> dict[str, int]:
-        return {
-            a: st.raised_ms
-            for a, st in rt.alarms.status.items()
-            if st.active and st.raised_ms is not None
-        }
-
-    since = await rt.call(standing)
-    now = rt.now_ms()
-    heavy: BoundedWork = request.app.state.heavy
-    k = await heavy.run(
-        lambda: alarm_kpi(rt.journal.events(s, e, limit=1_000_000), s, e, since, now)
-    )
+    try:
+        alarms.check_kpi_range(s, e)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    standing = await alarms.standing_since()
+    k = await heavy.run(alarms.kpi, s, e, standing)
     return KpiOut(
         start=from_ms(k.start_ms),
         end=from_ms(k.end_ms),
@@ -298,9 +254,8 @@ async def kpi(request: Request, start: datetime, end: datetime) -> KpiOut:
 
 
 @router.get("/api/alarms/stream")
-async def stream(request: Request) -> StreamingResponse:
+async def stream(alarms: Alarms) -> StreamingResponse:
     """Server-sent events: a snapshot of standing alarms, then every life-cycle event."""
-    rt = runtime_of(request)
     api_loop = asyncio.get_running_loop()
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
 
@@ -314,12 +269,8 @@ async def stream(request: Request) -> StreamingResponse:
         with contextlib.suppress(RuntimeError):  # the API's loop has closed
             api_loop.call_soon_threadsafe(put, message)
 
-    def subscribe() -> list[dict[str, Any]]:
-        rt.alarms.listeners.append(listener)
-        return rt.alarms.current()
-
     async def events() -> AsyncIterator[str]:
-        current = await rt.call(subscribe)
+        current = await alarms.subscribe(listener)
         try:
             snapshot = [alarm_out(r).model_dump(mode="json") for r in current]
             yield f"event: snapshot\ndata: {json.dumps(snapshot, ensure_ascii=False)}\n\n"
@@ -331,7 +282,7 @@ async def stream(request: Request) -> StreamingResponse:
                     continue
                 yield f"event: alarm\ndata: {json.dumps(msg, ensure_ascii=False, default=str)}\n\n"
         finally:
-            rt.call_soon(rt.alarms.listeners.remove, listener)
+            alarms.unsubscribe(listener)
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

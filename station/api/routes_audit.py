@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Query
 
-from station.api.access import RoleRequired, guarded_router, runtime_of
-from station.api.bounded import BoundedWork
+from station.api.access import guarded_router
+from station.api.deps import Actor, Heavy, History, Trail, acting
 from station.api.schemas.audit import AuditVerifyOut
 from station.audit import AuditAnchor, AuditEntry
-from station.users import Role, User
+from station.users import Role
 
 router = guarded_router(tags=["audit"])
 AUDITOR = frozenset({Role.auditor})
@@ -23,25 +23,25 @@ ROLE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/api/audit", response_model=list[AuditEntry], responses=ROLE)
 def audit(
-    request: Request,
-    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.read", also=AUDITOR))],
+    trail: Trail,
+    _: Annotated[Actor, acting(Role.station_master, "audit.read", also=AUDITOR)],
     since_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[AuditEntry]:
     """Entries as chained (`ts` in milliseconds since 1970, UTC)."""
-    return runtime_of(request).audit.entries(limit, since_seq)
+    return trail.entries(limit, since_seq)
 
 
 @router.get("/api/audit/verify", response_model=AuditVerifyOut, responses=ROLE)
 async def audit_verify(
-    request: Request,
-    _: Annotated[User, Depends(RoleRequired(Role.station_master, "audit.verify", also=AUDITOR))],
+    trail: Trail,
+    history: History,
+    heavy: Heavy,
+    _: Annotated[Actor, acting(Role.station_master, "audit.verify", also=AUDITOR)],
 ) -> AuditVerifyOut:
-    rt = runtime_of(request)
-
     def check() -> AuditVerifyOut:
-        anchors = [AuditAnchor(*a) for a in rt.history_store.audit_anchors()]
-        v = rt.audit.verify(anchors=anchors)
+        anchors = [AuditAnchor(*a) for a in history.audit_anchors()]
+        v = trail.verify(anchors=anchors)
         return AuditVerifyOut(
             intact=v.intact,
             entries=v.entries,
@@ -50,5 +50,4 @@ async def audit_verify(
             anchors=len(anchors),
         )
 
-    heavy: BoundedWork = request.app.state.heavy
     return await heavy.run(check)

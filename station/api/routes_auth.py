@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from station.api.access import Credentials, RoleRequired, client_address, public, runtime_of
-from station.api.bounded import BoundedWork
+from station.api.access import Credentials, client_address, public
+from station.api.deps import Actor, Hashing, SessionsDep, acting
 from station.api.schemas.auth import LoginOut
 from station.api.timefmt import from_ms
-from station.users import Role, User
+from station.sessions import LoginRefused
+from station.users import Role
 
 router = APIRouter(tags=["auth"])
 T = TypeVar("T")
@@ -33,47 +33,28 @@ class LoginIn(BaseModel):
     },
 )
 @public
-async def login(request: Request, body: LoginIn) -> LoginOut:
-    rt = runtime_of(request)
-    now = rt.now_ms()
+async def login(
+    request: Request, sessions: SessionsDep, hashing: Hashing, body: LoginIn
+) -> LoginOut:
     address = client_address(request) or "?"
-    wait = rt.login_throttle.wait_s(body.username, address, now)
-    if wait > 0:
-        seconds = math.ceil(wait)
-        why = f"too many failed logins: try again in {seconds} s"
-        rt.refusals.record(now, body.username, "login", why, address=address)
-        raise HTTPException(429, why, {"Retry-After": str(seconds)})
-    hashing: BoundedWork = request.app.state.hashing
-    user = await hashing.run(rt.users.authenticate, body.username, body.password)
-    now = rt.now_ms()
-    if user is None:
-        rt.login_throttle.failed(body.username, address, now)
-        rt.refusals.record(
-            now, body.username, "login", "wrong user name or password", address=address
-        )
-        raise HTTPException(401, "wrong user name or password")
-    rt.login_throttle.succeeded(body.username, address)
-    token, expires = rt.users.open_session(user, now)
-    rt.audit.append(now, user.username, "login", "ok", role=user.role.name, address=address)
+    try:
+        s = await sessions.login(body.username, body.password, address, hashing.run)
+    except LoginRefused as exc:
+        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+        raise HTTPException(exc.status, exc.why, headers) from None
     return LoginOut(
-        token=token, username=user.username, role=user.role.name, expires=from_ms(expires)
+        token=s.token,
+        username=s.user.username,
+        role=s.user.role.name,
+        expires=from_ms(s.expires_ms),
     )
 
 
 @router.post("/api/logout", status_code=204, responses={401: {"description": "not logged in"}})
 def logout(
-    request: Request,
-    user: Annotated[User, Depends(RoleRequired(Role.viewer, "logout", allow_expired=True))],
+    sessions: SessionsDep,
+    actor: Annotated[Actor, acting(Role.viewer, "logout", allow_expired=True)],
     creds: Credentials,
 ) -> None:
-    rt = runtime_of(request)
     assert creds is not None
-    rt.users.close_session(creds.credentials)
-    rt.audit.append(
-        rt.now_ms(),
-        user.username,
-        "logout",
-        "ok",
-        role=user.role.name,
-        address=client_address(request),
-    )
+    sessions.logout(actor.user, creds.credentials, actor.address)

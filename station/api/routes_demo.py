@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 
 from simulators.control import ScenarioIn, SimulatorOut, simulator_state
 from simulators.station_sim import StationSimulator
-from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
-from station.users import Role, User
+from station.api.access import guarded_router
+from station.api.deps import Actor, Door, acting
+from station.users import Role
 
 
 def demo_router(sim: StationSimulator) -> APIRouter:
     router = guarded_router(prefix="/api/simulator", tags=["simulator"])
 
     @router.get("", response_model=SimulatorOut)
-    async def get_simulator(request: Request) -> SimulatorOut:
-        return await runtime_of(request).call(simulator_state, sim)
+    async def get_simulator(door: Door) -> SimulatorOut:
+        return await door.call(simulator_state, sim)
 
     @router.put(
         "/scenario",
@@ -30,26 +31,16 @@ def demo_router(sim: StationSimulator) -> APIRouter:
         },
     )
     async def put_scenario(
-        request: Request,
+        door: Door,
         body: ScenarioIn,
-        user: Annotated[User, Depends(RoleRequired(Role.operator, "demo.scenario"))],
+        actor: Annotated[Actor, acting(Role.operator, "demo.scenario")],
     ) -> SimulatorOut:
-        rt = runtime_of(request)
         old = sim.scenario
         try:
-            await rt.call(sim.set_scenario, body.name)
+            await door.call(sim.set_scenario, body.name)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
-        rt.audit.append(
-            rt.now_ms(),
-            user.username,
-            "demo.scenario",
-            "ok",
-            role=user.role.name,
-            address=client_address(request),
-            old=old,
-            new=body.name,
-        )
-        return await rt.call(simulator_state, sim)
+        actor.ok(None, old=old, new=body.name)
+        return await door.call(simulator_state, sim)
 
     return router

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException, Query, Request
+from fastapi import HTTPException, Query
 from fastapi.responses import Response
 
-from station.api.access import guarded_router, runtime_of
-from station.api.bounded import BoundedWork
+from station.api.access import guarded_router
+from station.api.deps import Heavy, History, Tags, Zone
 from station.api.routes_live import split_tags
 from station.api.schemas.live import HistoryResponse, PointOut, SeriesOut
 from station.api.timefmt import from_ms, to_ms
@@ -36,7 +35,10 @@ MAX_RAW_SPAN_MS = 7 * 86_400_000
     },
 )
 async def history(
-    request: Request,
+    store: History,
+    known: Tags,
+    zone: Zone,
+    heavy: Heavy,
     tags: Annotated[list[str], Query(description="tag ids, repeated or comma-separated")],
     start: Annotated[datetime, Query(description="ISO 8601; without offset: station time")],
     end: Annotated[datetime, Query(description="ISO 8601; without offset: station time")],
@@ -45,11 +47,9 @@ async def history(
     ] = None,
     agg: Annotated[Aggregate, Query(description="aggregate per bucket")] = Aggregate.MEAN,
 ) -> Response:
-    rt = runtime_of(request)
-    names = split_tags(rt, tags)
+    names = split_tags(known, tags)
     if names is None:
         raise HTTPException(400, "tags: at least one tag id is required")
-    zone = ZoneInfo(rt.config.station.timezone)
     start_ms, end_ms = to_ms(start, zone), to_ms(end, zone)
     if end_ms <= start_ms:
         raise HTTPException(400, "end must be after start")
@@ -58,7 +58,7 @@ async def history(
     if agg in COUNTER_AGGREGATES:
         if step is None or step % 60:
             raise HTTPException(400, f"agg={agg.value} needs a step of whole minutes")
-        if any(rt.tags[n][1].counter is None for n in names):
+        if any(known[n][1].counter is None for n in names):
             raise HTTPException(400, f"agg={agg.value} applies to counter tags only")
     if step is not None and len(names) * ((end_ms - start_ms) // (step * 1000)) > MAX_POINTS:
         raise HTTPException(
@@ -70,7 +70,7 @@ async def history(
     def answer() -> Response:
         """Read, shape and serialise the answer on a worker thread: 100,000 points are not
         built on the loop that serves everything else."""
-        data = rt.history_store.query(names, start_ms, end_ms, step, agg, MAX_POINTS)
+        data = store.query(names, start_ms, end_ms, step, agg, MAX_POINTS)
         if sum(len(points) for points in data.values()) > MAX_POINTS:
             raise HTTPException(
                 400,
@@ -89,7 +89,7 @@ async def history(
                 )
                 for p in data[tag]
             ]
-            series.append(SeriesOut(tag=tag, unit=rt.tags[tag][1].unit, points=points))
+            series.append(SeriesOut(tag=tag, unit=known[tag][1].unit, points=points))
         out = HistoryResponse(
             start=from_ms(start_ms),
             end=from_ms(end_ms),
@@ -99,7 +99,6 @@ async def history(
         )
         return Response(out.model_dump_json().encode(), media_type="application/json")
 
-    heavy: BoundedWork = request.app.state.heavy
     try:
         return await heavy.run(answer)
     except sqlite3.DatabaseError as exc:  # a damaged file: say so, and the alarm stands

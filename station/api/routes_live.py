@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import HTTPException, Query, Request
+from fastapi import HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from station.acquisition import DeviceAcquisition
-from station.api.access import guarded_router, runtime_of
-from station.api.live_snapshot import LiveSnapshot
+from station.api.access import guarded_router
+from station.api.deps import Config, Live, Station, Tags
 from station.api.schemas.live import (
     DeviceHealth,
     HealthOut,
@@ -26,7 +27,6 @@ from station.clock import utc_datetime
 from station.config.hmi import HmiArea
 from station.config.models import ModbusTag
 from station.reports.jobs import NEVER
-from station.runtime import StationRuntime
 
 router = guarded_router()
 
@@ -45,14 +45,14 @@ MAX_TAGS_PER_QUERY = 200
 """A trend or a report page shows a few dozen; a repeated tag counts once."""
 
 
-def split_tags(rt: StationRuntime, tags: list[str] | None) -> list[str] | None:
+def split_tags(known: Mapping[str, object], tags: list[str] | None) -> list[str] | None:
     """Tags given repeated or comma-separated; unknown ones are a 404 that names them."""
     if not tags:
         return None
     names = list(dict.fromkeys(t.strip() for item in tags for t in item.split(",") if t.strip()))
     if len(names) > MAX_TAGS_PER_QUERY:
         raise HTTPException(400, f"at most {MAX_TAGS_PER_QUERY} tags per request")
-    unknown = [t for t in names if t not in rt.tags]
+    unknown = [t for t in names if t not in known]
     if unknown:
         raise HTTPException(404, f"unknown tag(s): {', '.join(unknown)}")
     return names
@@ -85,8 +85,7 @@ def device_health(d: DeviceAcquisition, now_s: float) -> DeviceHealth:
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["health"])
-def healthz(request: Request) -> HealthOut:
-    rt = runtime_of(request)
+def healthz(rt: Station) -> HealthOut:
     now_s = rt.clock.now_s()
     devices = [device_health(d, now_s) for d in rt.devices]
     history = HistoryHealth(
@@ -121,8 +120,7 @@ def healthz(request: Request) -> HealthOut:
 
 
 @router.get("/api/station", response_model=StationOut, tags=["station"])
-def station_info(request: Request) -> StationOut:
-    rt = runtime_of(request)
+def station_info(rt: Station) -> StationOut:
     s = rt.config.station
     return StationOut(
         id=s.id,
@@ -134,8 +132,7 @@ def station_info(request: Request) -> StationOut:
 
 
 @router.get("/api/tags", response_model=list[TagOut], tags=["tags"])
-def list_tags(request: Request) -> list[TagOut]:
-    rt = runtime_of(request)
+def list_tags(config: Config) -> list[TagOut]:
     return [
         TagOut(
             id=t.id,
@@ -152,7 +149,7 @@ def list_tags(request: Request) -> list[TagOut]:
                 type=t.type.value if isinstance(t, ModbusTag) else None,
             ),
         )
-        for d, t in rt.config.all_tags()
+        for d, t in config.all_tags()
     ]
 
 
@@ -163,7 +160,8 @@ def list_tags(request: Request) -> list[TagOut]:
     responses={200: {"model": LiveResponse}, 404: {"description": "unknown tag"}},
 )
 async def live(
-    request: Request,
+    source: Live,
+    known: Tags,
     tags: Annotated[
         list[str] | None, Query(description="tag ids, repeated or comma-separated")
     ] = None,
@@ -171,17 +169,15 @@ async def live(
     """Every value as of the last poll (`now` is when it was taken), or the `tags` asked for.
 
     Async: it only picks up the bytes the core made, so it never needs the thread pool."""
-    snapshot: LiveSnapshot = request.app.state.live_snapshot
-    current = snapshot.current
-    wanted = split_tags(runtime_of(request), tags)
+    current = source.current
+    wanted = split_tags(known, tags)
     body = current.body if wanted is None else current.only(wanted)
     return Response(body, media_type="application/json")
 
 
 @router.get("/api/hmi", response_model=HmiOut)
-def hmi(request: Request) -> HmiOut:
+def hmi(cfg: Config) -> HmiOut:
     """What the operator's page shows where (the station config's `hmi`)."""
-    cfg = runtime_of(request).config
     supply = cfg.alarms.supply
     return HmiOut(
         schematic={str(place): tag for place, tag in cfg.hmi.schematic.items()},

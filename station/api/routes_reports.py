@@ -1,32 +1,39 @@
 """Production and safety reports over HTTP: list, read (JSON or HTML), generate, review, sign,
-correct.
-
-The rules of review and signature are in station.reports.signoff; generation runs on a worker
-thread (bounded with the other heavy queries), never on a loop."""
+correct. The rules are in `station.reports.service` (review and signature in
+`station.reports.signoff`); generation runs on a worker thread (bounded with the other heavy
+queries), rendering in the worker process, never on a loop."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi import HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from station.api.access import RoleRequired, client_address, guarded_router, runtime_of
-from station.api.bounded import BoundedWork
-from station.api.schemas.common import Reason
+from station.api.access import guarded_router
+from station.api.deps import Actor, Heavy, Reports, acting
+from station.api.schemas.reports import (
+    CorrectionIn,
+    HourlyOut,
+    HourOut,
+    HourVersionOut,
+    PlanIn,
+    PlanOut,
+    ReportContentOut,
+    ReportOut,
+    VersionIn,
+)
 from station.api.timefmt import from_ms
-from station.calendar import Period, StationCalendar
+from station.calendar import Period
+from station.refusals import Unknown
 from station.reports.archive import StoredReport
 from station.reports.document import ReportDocument
-from station.runtime import StationRuntime
-from station.users import Role, User
+from station.reports.service import ReportService
+from station.users import Role
 
 router = guarded_router(tags=["reports"])
-T = TypeVar("T")
 Kind = Literal["shift", "daily", "monthly", "safety-weekly", "safety-monthly"]
 PeriodText = Annotated[
     str,
@@ -36,42 +43,16 @@ PeriodText = Annotated[
         "the gas month (YYYY-MM) or the gas week (YYYY-Www, safety-weekly)",
     ),
 ]
+MonthText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="the gas month")]
+DayText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the gas day")]
+Version = Annotated[int | None, Query(ge=1, le=1_000_000)]
 ACTION: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such report or version"},
     409: {"description": "not possible in the report's state"},
     401: {"description": "not logged in"},
     403: {"description": "role too low"},
 }
-
-
-class ReportOut(BaseModel):
-    kind: str
-    period: str
-    version: int
-    status: str
-    """generated, reviewed or signed"""
-    hash: str
-    """SHA-256 of the content: the same data gives the same hash."""
-    generated: str
-    replaces: int | None
-    reason: str | None
-    reviewed_by: str | None
-    signed_by: str | None
-    signed: str | None
-    audit_anchor: str | None
-
-
-class ReportContentOut(ReportOut):
-    content: list[dict[str, Any]]
-    """The data model, one per meter run, unrounded."""
-
-
-class VersionIn(BaseModel):
-    version: int = Field(ge=1, le=1_000_000)
-
-
-class CorrectionIn(BaseModel):
-    reason: Reason
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _out(r: StoredReport) -> ReportOut:
@@ -91,22 +72,28 @@ def _out(r: StoredReport) -> ReportOut:
     )
 
 
-def _period(rt: StationRuntime, kind: str, text: str) -> Period:
+def _period(reports: ReportService, kind: str, text: str) -> Period:
     """The period a report names, or 400 saying what is wrong with the name."""
     try:
-        return StationCalendar(rt.config.station.timezone, rt.config.reports).period(kind, text)
+        return reports.period(kind, text)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
 
 
+def _find(reports: ReportService, kind: str, period: str, version: int | None) -> StoredReport:
+    try:
+        return reports.find(kind, period, version)
+    except Unknown as exc:
+        raise HTTPException(404, exc.why) from None
+
+
 async def _rendered(
-    request: Request, kind: str, period: str, version: int | None, lang: str | None, fmt: str
+    reports: ReportService, kind: str, period: str, version: int | None, lang: str | None, fmt: str
 ) -> tuple[ReportDocument, bytes]:
-    """A stored version in a format, in the language asked for (else the station's), rendered
-    in the worker process: charts and printing never hold up a poll."""
-    rt = runtime_of(request)
-    doc = ReportDocument.of(_find(rt, kind, period, version), rt.config, lang)
-    return doc, await rt.report_worker.render(doc, fmt)
+    try:
+        return await reports.rendered(kind, period, version, lang, fmt)
+    except Unknown as exc:
+        raise HTTPException(404, exc.why) from None
 
 
 def _download(doc: ReportDocument, body: bytes, fmt: str, media_type: str) -> Response:
@@ -117,34 +104,9 @@ def _download(doc: ReportDocument, body: bytes, fmt: str, media_type: str) -> Re
     )
 
 
-def _find(rt: StationRuntime, kind: str, period: str, version: int | None) -> StoredReport:
-    versions = rt.report_archive.versions(kind, period)
-    found = [v for v in versions if version is None or v.version == version]
-    if not found:
-        which = f" v{version}" if version else ""
-        raise HTTPException(404, f"no {kind} report for {period}{which}")
-    return found[-1]
-
-
-class PlanIn(BaseModel):
-    run: str = Field(min_length=1, max_length=40)
-    standard_volume: float = Field(ge=0, le=1e12)
-    """Nm³ planned for the gas month."""
-
-
-class PlanOut(BaseModel):
-    month: str
-    plans: dict[str, float | None]
-
-
-MonthText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="the gas month")]
-
-
 @router.get("/api/reports/plans/{month}", response_model=PlanOut)
-def read_plan(request: Request, month: MonthText) -> PlanOut:
-    rt = runtime_of(request)
-    runs = [r.id for r in rt.config.reports.meter_runs]
-    return PlanOut(month=month, plans={r: rt.report_archive.plan(month, r) for r in runs})
+def read_plan(reports: Reports, month: MonthText) -> PlanOut:
+    return PlanOut(month=month, plans=reports.plans(month))
 
 
 @router.put(
@@ -153,59 +115,18 @@ def read_plan(request: Request, month: MonthText) -> PlanOut:
     responses={**ACTION, 400: {"description": "unknown meter run or month"}},
 )
 def enter_plan(
-    request: Request,
+    reports: Reports,
     month: MonthText,
     body: PlanIn,
-    user: Annotated[User, Depends(RoleRequired(Role.station_master, "report.plan"))],
+    actor: Annotated[Actor, acting(Role.station_master, "report.plan")],
 ) -> PlanOut:
     """The month's planned supply per meter run: the monthly report sets actual against it."""
-    rt = runtime_of(request)
-    _period(rt, "monthly", month)
-    if body.run not in {r.id for r in rt.config.reports.meter_runs}:
-        raise HTTPException(400, f"unknown meter run {body.run!r}")
-    old = rt.report_archive.set_plan(
-        month, body.run, body.standard_volume, user.username, rt.now_ms()
-    )
-    rt.audit.append(
-        rt.now_ms(),
-        user.username,
-        "report.plan",
-        "ok",
-        role=user.role.name,
-        address=client_address(request),
-        obj=f"{month}/{body.run}",
-        old=old,
-        new=body.standard_volume,
-    )
-    return read_plan(request, month)
-
-
-class HourVersionOut(BaseModel):
-    version: int
-    computed: datetime
-    changed: str | None
-    """What differs from the version before (late data), None for the first."""
-    standard_volume: float
-    working_volume: float | None
-    integrated_volume: float
-    coverage: float
-    meter_resets: int
-    hash: str
-
-
-class HourOut(BaseModel):
-    start: datetime
-    label: str
-    versions: list[HourVersionOut]
-
-
-class HourlyOut(BaseModel):
-    run: str
-    gas_day: str
-    hours: list[HourOut]
-
-
-DayText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the gas day")]
+    try:
+        old = reports.set_plan(month, body.run, body.standard_volume, actor.name)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    actor.ok(f"{month}/{body.run}", old=old, new=body.standard_volume)
+    return read_plan(reports, month)
 
 
 @router.get(
@@ -214,18 +135,18 @@ DayText = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the g
     responses={404: {"description": "no such meter run"}},
 )
 def hourly_records(
-    request: Request, run: Annotated[str, Path(max_length=40)], day: DayText
+    reports: Reports, run: Annotated[str, Path(max_length=40)], day: DayText
 ) -> HourlyOut:
     """The kept hourly quantity records of a run over a gas day, every version of each hour
     (a new one when late data changed it), unrounded."""
-    rt = runtime_of(request)
-    if rt.reports is None or run not in {r.id for r in rt.config.reports.meter_runs}:
-        raise HTTPException(404, f"no meter run {run!r}")
-    ledger = rt.reports.ledger
-    period = _period(rt, "daily", day)
-    hours = StationCalendar(rt.config.station.timezone, rt.config.reports).hours(period)
+    try:
+        hours = reports.hourly(run, day)
+    except Unknown as exc:
+        raise HTTPException(404, exc.why) from None
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
     out = []
-    for hour in hours:
+    for h in hours:
         versions = [
             HourVersionOut(
                 version=k.version,
@@ -238,16 +159,16 @@ def hourly_records(
                 meter_resets=int(rec["meter_resets"]),
                 hash=k.hash,
             )
-            for k in ledger.versions(run, hour.start_ms)
+            for k in h.versions
             for rec in [k.record]
         ]
-        out.append(HourOut(start=from_ms(hour.start_ms), label=hour.label, versions=versions))
+        out.append(HourOut(start=from_ms(h.hour.start_ms), label=h.hour.label, versions=versions))
     return HourlyOut(run=run, gas_day=day, hours=out)
 
 
 @router.get("/api/reports", response_model=list[ReportOut])
-def list_reports(request: Request, kind: Kind | None = None) -> list[ReportOut]:
-    return [_out(r) for r in runtime_of(request).report_archive.listing(kind)]
+def list_reports(reports: Reports, kind: Kind | None = None) -> list[ReportOut]:
+    return [_out(r) for r in reports.listing(kind)]
 
 
 @router.get(
@@ -256,12 +177,9 @@ def list_reports(request: Request, kind: Kind | None = None) -> list[ReportOut]:
     responses={404: {"description": "no such report"}},
 )
 def read_report(
-    request: Request,
-    kind: Kind,
-    period: PeriodText,
-    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    reports: Reports, kind: Kind, period: PeriodText, version: Version = None
 ) -> ReportContentOut:
-    r = _find(runtime_of(request), kind, period, version)
+    r = _find(reports, kind, period, version)
     return ReportContentOut(**_out(r).model_dump(), content=json.loads(r.content))
 
 
@@ -271,17 +189,14 @@ def read_report(
     responses={404: {"description": "no such report"}},
 )
 async def report_html(
-    request: Request,
+    reports: Reports,
     kind: Kind,
     period: PeriodText,
-    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    version: Version = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> HTMLResponse:
-    page = (await _rendered(request, kind, period, version, lang, "html"))[1]
+    page = (await _rendered(reports, kind, period, version, lang, "html"))[1]
     return HTMLResponse(page)
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get(
@@ -293,13 +208,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     },
 )
 async def report_xlsx(
-    request: Request,
+    reports: Reports,
     kind: Kind,
     period: PeriodText,
-    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    version: Version = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
-    doc, book = await _rendered(request, kind, period, version, lang, "xlsx")
+    doc, book = await _rendered(reports, kind, period, version, lang, "xlsx")
     return _download(doc, book, "xlsx", XLSX)
 
 
@@ -312,13 +227,13 @@ async def report_xlsx(
     },
 )
 async def report_pdf(
-    request: Request,
+    reports: Reports,
     kind: Kind,
     period: PeriodText,
-    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    version: Version = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
-    doc, pdf = await _rendered(request, kind, period, version, lang, "pdf")
+    doc, pdf = await _rendered(reports, kind, period, version, lang, "pdf")
     return _download(doc, pdf, "pdf", "application/pdf")
 
 
@@ -328,84 +243,60 @@ async def report_pdf(
     responses={**ACTION, 400: {"description": "no meter runs configured, or a period to come"}},
 )
 async def generate(
-    request: Request,
+    reports: Reports,
+    heavy: Heavy,
     kind: Kind,
     period: PeriodText,
-    user: Annotated[User, Depends(RoleRequired(Role.shift_leader, "report.generate"))],
+    actor: Annotated[Actor, acting(Role.shift_leader, "report.generate")],
 ) -> ReportOut:
     """Makes the period's report from the data as it is now: the same version when nothing
     changed, else a new one."""
-    rt = runtime_of(request)
-    production = rt.reports
-    if production is None:
-        raise HTTPException(400, "the station config has no reports.meter_runs")
-    if _period(rt, kind, period).end_ms > rt.now_ms():
-        raise HTTPException(400, f"the {kind} period {period} has not ended")
-    heavy: BoundedWork = request.app.state.heavy
-    stored = await heavy.run(production.generate, kind, period, rt.now_ms())
-    await rt.call(rt.filing.file_later, [stored])
-    rt.audit.append(
-        rt.now_ms(),
-        user.username,
-        "report.generate",
-        "ok",
-        role=user.role.name,
-        address=client_address(request),
-        obj=f"{kind}/{period}/v{stored.version}",
-        new={"hash": stored.hash},
-    )
+    try:
+        reports.can_generate(kind, period)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    stored = await heavy.run(reports.generate, kind, period)
+    await reports.file([stored])
+    actor.ok(f"{kind}/{period}/v{stored.version}", new={"hash": stored.hash})
     return _out(stored)
 
 
 @router.post("/api/reports/{kind}/{period}/review", response_model=ReportOut, responses=ACTION)
 def review(
-    request: Request,
+    reports: Reports,
     kind: Kind,
     period: PeriodText,
     body: VersionIn,
-    user: Annotated[User, Depends(RoleRequired(Role.shift_leader, "report.review"))],
+    actor: Annotated[Actor, acting(Role.shift_leader, "report.review")],
 ) -> ReportOut:
-    rt = runtime_of(request)
-    address = client_address(request)
-    return _out(rt.report_signoff.review(user, kind, period, body.version, address))
+    return _out(reports.review(actor.user, kind, period, body.version, actor.address))
 
 
 @router.post("/api/reports/{kind}/{period}/sign", response_model=ReportOut, responses=ACTION)
 def sign(
-    request: Request,
+    reports: Reports,
     kind: Kind,
     period: PeriodText,
     body: VersionIn,
-    user: Annotated[User, Depends(RoleRequired(Role.station_master, "report.sign"))],
+    actor: Annotated[Actor, acting(Role.station_master, "report.sign")],
 ) -> ReportOut:
-    rt = runtime_of(request)
-    address = client_address(request)
-    return _out(rt.report_signoff.sign(user, kind, period, body.version, address))
+    return _out(reports.sign(actor.user, kind, period, body.version, actor.address))
 
 
 @router.post("/api/reports/{kind}/{period}/correct", response_model=ReportOut, responses=ACTION)
 async def correct(
-    request: Request,
+    reports: Reports,
     kind: Kind,
     period: PeriodText,
     body: CorrectionIn,
-    user: Annotated[User, Depends(RoleRequired(Role.station_master, "report.correct"))],
+    actor: Annotated[Actor, acting(Role.station_master, "report.correct")],
 ) -> ReportOut:
     """A signed report made again from the data as it is now, as a new version that names
     the one it replaces and why."""
-    rt = runtime_of(request)
-    production = rt.reports
-    if production is None:
+    if reports.production is None:
         raise HTTPException(404, "the station config has no reports.meter_runs")
-    _period(rt, kind, period)
-    address = client_address(request)
+    _period(reports, kind, period)
     stored = await run_in_threadpool(
-        rt.report_signoff.correct,
-        user,
-        kind,
-        period,
-        body.reason,
-        lambda: production.content(kind, period),
-        address,
+        reports.correct, actor.user, kind, period, body.reason, actor.address
     )
     return _out(stored)

@@ -19,7 +19,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from station.api.access import guarded_router, runtime_of
+from station.api.access import guarded_router
+from station.api.deps import Alarms
 from station.api.live_snapshot import LiveSnapshot, Snapshot
 from station.api.routes_alarms import alarm_out
 
@@ -57,10 +58,9 @@ def _event(name: str, data: str) -> str:
 
 
 @router.get("/api/stream")
-async def stream(request: Request) -> StreamingResponse:
+async def stream(request: Request, alarms: Alarms) -> StreamingResponse:
     """Server-sent events `live` (`{now, values}`: the values that changed), `alarms` (the
     standing alarms, as `/api/alarms`) and `beat` (`{now}`)."""
-    rt = runtime_of(request)
     source: LiveSnapshot = request.app.state.live_snapshot
     api_loop = asyncio.get_running_loop()
     alarm_moved = asyncio.Event()
@@ -70,15 +70,11 @@ async def stream(request: Request) -> StreamingResponse:
         with contextlib.suppress(RuntimeError):  # the API's loop has closed
             api_loop.call_soon_threadsafe(alarm_moved.set)
 
-    def subscribe() -> list[dict[str, Any]]:
-        rt.alarms.listeners.append(listener)
-        return rt.alarms.current()
-
     def alarms_json(rows: list[dict[str, Any]]) -> str:
         return json.dumps([alarm_out(r).model_dump(mode="json") for r in rows], ensure_ascii=False)
 
     async def events() -> AsyncIterator[str]:
-        rows = await rt.call(subscribe)
+        rows = await alarms.subscribe(listener)
         try:
             yield _event("alarms", alarms_json(rows))
             snapshot = source.current
@@ -93,7 +89,7 @@ async def stream(request: Request) -> StreamingResponse:
                 if alarm_moved.is_set():
                     await asyncio.sleep(ALARMS_EVERY_S)  # gather what comes with it
                     alarm_moved.clear()
-                    yield _event("alarms", alarms_json(await rt.call(rt.alarms.current)))
+                    yield _event("alarms", alarms_json(await alarms.current()))
                 now = loop.time()
                 if now - last_live >= LIVE_EVERY_S and source.current is not snapshot:
                     snapshot, last_live = source.current, now
@@ -106,7 +102,7 @@ async def stream(request: Request) -> StreamingResponse:
                     last_beat = now
                     yield _event("beat", f'{{"now":{source.current.now}}}')
         finally:
-            rt.call_soon(rt.alarms.listeners.remove, listener)
+            alarms.unsubscribe(listener)
 
     return StreamingResponse(
         events(),

@@ -117,7 +117,7 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
             stricter = cfg.model_copy(
                 update={"reports": cfg.reports.model_copy(update={"volume_mismatch": 1e-9})}
             )
-            rt.reports = ProductionReports(
+            rt.reports = rt.report_service.production = ProductionReports(
                 stricter, rt.history_store, rt.journal, rt.report_archive, rt.now_ms
             )
             r = await http.post(f"{url}/correct", json=fix, headers=master)

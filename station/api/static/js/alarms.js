@@ -2,24 +2,13 @@
 // priority, flashing and audible for priorities 1–2 (muted per browser, and the page says so),
 // acknowledge with a comment, shelve with a reason and a duration; the first-out cause shown.
 import { api, can } from "./api.js";
-import { t, lang, locale } from "./i18n.js";
+import { t, lang } from "./i18n.js";
+import { esc, timeOf } from "./format.js";
 import { state, on } from "./stream.js";
 
 const ACTIVE = new Set(["unacknowledged", "acknowledged", "rtn_unacknowledged", "latched"]);
 let audio = null;
 let muted = localStorage.getItem("muted") === "1";
-
-export function esc(text) {
-  return String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-}
-
-export function timeOf(iso, withDate = false) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(locale(), {
-    timeZone: window.station.timezone, hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit",
-    ...(withDate ? { month: "2-digit", day: "2-digit" } : {}),
-  });
-}
 
 function text(a) { return lang === "zh" ? a.text_zh : a.text_en; }
 

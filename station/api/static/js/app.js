@@ -4,6 +4,7 @@ import { api, can, logIn, logOut, onSession, user } from "./api.js";
 import { lang, relabel, setLang, t, locale } from "./i18n.js";
 import { connect, on, state } from "./stream.js";
 import { alarmView, renderBanner, setUpSound, acknowledge } from "./alarms.js";
+import { html, showError } from "./format.js";
 import { overviewView } from "./overview.js";
 import { areasView } from "./areas.js";
 import { trendsView } from "./trends.js";
@@ -17,8 +18,8 @@ let refresh = null;
 function who() {
   const el = document.getElementById("who");
   el.innerHTML = user.username
-    ? `${user.username} · <span data-i18n="${user.role}">${t(user.role)}</span> <button id="logout" data-i18n="logout">${t("logout")}</button>`
-    : `<span data-i18n="not_logged_in">${t("not_logged_in")}</span> <button id="login" data-i18n="login">${t("login")}</button>`;
+    ? html`${user.username} · <span data-i18n="${user.role}">${t(user.role)}</span> <button id="logout" data-i18n="logout">${t("logout")}</button>`
+    : html`<span data-i18n="not_logged_in">${t("not_logged_in")}</span> <button id="login" data-i18n="login">${t("login")}</button>`;
   document.body.dataset.role = user.role || "anonymous";
 }
 
@@ -48,7 +49,7 @@ async function show() {
   const main = document.querySelector("main");
   main.replaceChildren();
   main.dataset.view = view;
-  try { refresh = await VIEWS[view](main, arg); } catch (e) { main.innerHTML = `<p class="error">${e.message}</p>`; refresh = null; }
+  try { refresh = await VIEWS[view](main, arg); } catch (e) { showError(main, e.message); refresh = null; }
 }
 
 async function onDuty() {

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { t, lang } from "./i18n.js";
 import { state } from "./stream.js";
-import { esc, timeOf } from "./alarms.js";
+import { esc, timeOf } from "./format.js";
 import { alarmOf, formatValue, qualityOf } from "./values.js";
 import { openFaceplate } from "./faceplate.js";
 

@@ -2,7 +2,7 @@
 // accept, refuse), the inspection rounds (made for a 1024×768 tablet in the hand), hazards.
 import { api, can, user } from "./api.js";
 import { t, lang } from "./i18n.js";
-import { esc, timeOf } from "./alarms.js";
+import { esc, timeOf } from "./format.js";
 import { formatValue } from "./values.js";
 
 const TABS = ["log", "handover", "rounds", "hazards", "fire", "maintenance", "incidents"];

@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { t, lang } from "./i18n.js";
 import { state } from "./stream.js";
 import { drawTrend, seriesOf } from "./trend.js";
-import { esc, timeOf } from "./alarms.js";
+import { esc, timeOf } from "./format.js";
 import { formatValue, qualityOf } from "./values.js";
 
 export async function openFaceplate(tag) {

@@ -2,7 +2,7 @@
 // XLSX, review (shift leader) and sign (station master).
 import { api, can } from "./api.js";
 import { t, lang } from "./i18n.js";
-import { esc, timeOf } from "./alarms.js";
+import { esc, timeOf } from "./format.js";
 
 export async function reportsView(main) {
   const rows = await api("/api/reports");

@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { t, lang, locale } from "./i18n.js";
 import { drawTrend, seriesOf } from "./trend.js";
-import { esc } from "./alarms.js";
+import { esc } from "./format.js";
 
 const RANGES = [["1h", 3600e3], ["8h", 8 * 3600e3], ["24h", 86400e3], ["7d", 7 * 86400e3], ["30d", 30 * 86400e3]];
 const view = { tags: null, span: 8 * 3600e3, end: null, live: true, series: [] };
