@@ -8,9 +8,22 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from station.schema_versions import migrate
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    D = TypeVar("D", bound=DataclassInstance)
+
+
+def from_row(cls: type[D], row: Sequence[Any]) -> D:
+    """A keyword-only record from a row whose columns are its fields, in order."""
+    names = [f.name for f in fields(cls)]
+    return cls(**dict(zip(names, row, strict=True)))
 
 
 class RecordsStore:

@@ -193,10 +193,16 @@ class DutyDesk(CoreOwned):
             )
         n = len(self.readings)
         raised = [
-            {"id": e.alarm, "ts_ms": e.ts_ms, "priority": e.priority, "tag": e.tag,
-             "value": e.value, "text": e.text_zh if self.alarms.language == "zh" else e.text_en}
+            {
+                "id": e.alarm,
+                "ts_ms": e.ts_ms,
+                "priority": e.priority,
+                "tag": e.tag,
+                "value": e.value,
+                "text": e.text_zh if self.alarms.language == "zh" else e.text_en,
+            }
             for e in self.alarms.journal.events(start, end, event="raised", limit=10_000)
-        ]  # fmt: skip
+        ]
         status = self.handover(shift)
         last = self.handover(self.previous(shift)).steps
         last_notes = next((s.notes for s in reversed(last) if s.step == "signed"), None)
@@ -287,15 +293,19 @@ class DutyDesk(CoreOwned):
                 if record is None and current and due <= now_ms:
                     record = self.records.round_slot(cfg.id, due)
                 if record is None:
-                    record = RoundRecord(None, cfg.id, due, None, None, None, None, None, None)
+                    record = RoundRecord.not_made(cfg.id, due)
                 out.append((cfg, record, round_state(cfg, record, nxt, now_ms)))
         return out
 
     def _rounds_summary(self, shift: Period, now_ms: int) -> dict[str, list[dict[str, Any]]]:
         done, missed = [], []
         for cfg, record, state in self.round_slots(shift, now_ms):
-            brief = {"round": cfg.id, "due_ms": record.due_ms, "state": state.state,
-                     "by": record.done_by}  # fmt: skip
+            brief = {
+                "round": cfg.id,
+                "due_ms": record.due_ms,
+                "state": state.state,
+                "by": record.done_by,
+            }
             if record.done_ms is not None:
                 done.append(brief)
             elif state.state in (MISSED, OVERDUE) or now_ms >= shift.end_ms:
@@ -344,7 +354,16 @@ class DutyDesk(CoreOwned):
             v = self.live.get(spec.tag, now_ms / 1000)
             live = None if v is None or v.quality.level != 0 else v.value
         flagged = reading_flagged(reading, live, spec.tolerance)
-        result = RoundResult(item, ok, reading, live, flagged, note, user, now_ms)
+        result = RoundResult(
+            item=item,
+            ok=ok,
+            reading=reading,
+            live=live,
+            flagged=flagged,
+            note=note,
+            user=user,
+            ts_ms=now_ms,
+        )
         if not self.records.add_result(record_id, result):
             raise NotAllowed(f"item {item} of this round has its result already")
         hazard = None

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
-from station.records import RecordsStore
+from station.records import RecordsStore, from_row
 
 SYSTEM = "system"
 """Author of the entries and steps the service writes itself."""
@@ -70,7 +70,7 @@ MIGRATIONS = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LogEntry:
     id: int
     event_ms: int
@@ -109,7 +109,7 @@ class HandoverStep:
     draft: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RoundRecord:
     id: int | None
     """None for a slot not yet due (or due while the service was down): no record yet."""
@@ -122,8 +122,23 @@ class RoundRecord:
     approved_ms: int | None
     approved_by: str | None
 
+    @classmethod
+    def not_made(cls, round_id: str, due_ms: int) -> RoundRecord:
+        """A slot with no record (not yet due, or due while the service was down)."""
+        return cls(
+            id=None,
+            round=round_id,
+            due_ms=due_ms,
+            started_ms=None,
+            started_by=None,
+            done_ms=None,
+            done_by=None,
+            approved_ms=None,
+            approved_by=None,
+        )
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class RoundResult:
     item: str
     ok: bool
@@ -135,7 +150,7 @@ class RoundResult:
     ts_ms: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Hazard:
     id: int
     opened_ms: int
@@ -191,12 +206,30 @@ class DutyRecords:
             cur = conn.execute(
                 "INSERT INTO duty_log (event_ms, written_ms, author, on_duty, category, text, "
                 "tag, value, corrects) VALUES (?,?,?,?,?,?,?,?,?)",
-                (event_ms, written_ms, author, json.dumps(on_duty), category, text, tag, value,
-                 corrects),
-            )  # fmt: skip
+                (
+                    event_ms,
+                    written_ms,
+                    author,
+                    json.dumps(on_duty),
+                    category,
+                    text,
+                    tag,
+                    value,
+                    corrects,
+                ),
+            )
             entry_id = int(cur.lastrowid or 0)
         return LogEntry(
-            entry_id, event_ms, written_ms, author, on_duty, category, text, tag, value, corrects
+            id=entry_id,
+            event_ms=event_ms,
+            written_ms=written_ms,
+            author=author,
+            on_duty=on_duty,
+            category=category,
+            text=text,
+            tag=tag,
+            value=value,
+            corrects=corrects,
         )
 
     def log(
@@ -304,12 +337,12 @@ class DutyRecords:
             row = conn.execute(
                 "SELECT * FROM rounds WHERE round=? AND due_ms=?", (round_id, due_ms)
             ).fetchone()
-        return RoundRecord(*row)
+        return from_row(RoundRecord, row)
 
     def round_by_id(self, record_id: int) -> RoundRecord | None:
         with self.store.tx() as conn:
             row = conn.execute("SELECT * FROM rounds WHERE id=?", (record_id,)).fetchone()
-        return None if row is None else RoundRecord(*row)
+        return None if row is None else from_row(RoundRecord, row)
 
     def rounds(self, start_ms: int, end_ms: int) -> list[RoundRecord]:
         with self.store.tx() as conn:
@@ -317,7 +350,7 @@ class DutyRecords:
                 "SELECT * FROM rounds WHERE due_ms >= ? AND due_ms < ? ORDER BY due_ms, round",
                 (start_ms, end_ms),
             ).fetchall()
-        return [RoundRecord(*r) for r in rows]
+        return [from_row(RoundRecord, r) for r in rows]
 
     def mark_round(self, record_id: int, what: str, user: str, now_ms: int) -> None:
         """`what`: started, done or approved (each once)."""
@@ -335,9 +368,8 @@ class DutyRecords:
             with self.store.tx() as conn:
                 conn.execute(
                     "INSERT INTO round_results VALUES (?,?,?,?,?,?,?,?,?)",
-                    (record_id, result.item, result.ok, result.reading, result.live,
-                     result.flagged, result.note, result.user, result.ts_ms),
-                )  # fmt: skip
+                    (record_id, *astuple(result)),
+                )
         except sqlite3.IntegrityError:
             return False
         return True
@@ -350,7 +382,7 @@ class DutyRecords:
                 (record_id,),
             ).fetchall()
         return [
-            RoundResult(r[0], bool(r[1]), r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows
+            from_row(RoundResult, (r[0], bool(r[1]), r[2], r[3], bool(r[4]), *r[5:])) for r in rows
         ]
 
     # -- hazards -----------------------------------------------------------------------
@@ -371,8 +403,19 @@ class DutyRecords:
                 (now_ms, user, text, severity, owner, deadline_ms, source),
             )
             hazard_id = int(cur.lastrowid or 0)
-        return Hazard(hazard_id, now_ms, user, text, severity, owner, deadline_ms, source,
-                      None, None, None)  # fmt: skip
+        return Hazard(
+            id=hazard_id,
+            opened_ms=now_ms,
+            opened_by=user,
+            text=text,
+            severity=severity,
+            owner=owner,
+            deadline_ms=deadline_ms,
+            source=source,
+            closed_ms=None,
+            closed_by=None,
+            action=None,
+        )
 
     def close_hazard(self, hazard_id: int, user: str, now_ms: int, action: str) -> bool:
         """False when it was closed already."""
@@ -397,12 +440,12 @@ class DutyRecords:
                 f"SELECT * FROM hazards {where} ORDER BY id LIMIT ? OFFSET ?",
                 (*args, limit, offset),
             ).fetchall()
-        return [Hazard(*r) for r in rows]
+        return [from_row(Hazard, r) for r in rows]
 
     def hazard(self, hazard_id: int) -> Hazard | None:
         with self.store.tx() as conn:
             row = conn.execute("SELECT * FROM hazards WHERE id=?", (hazard_id,)).fetchone()
-        return None if row is None else Hazard(*row)
+        return None if row is None else from_row(Hazard, row)
 
 
 def _filters(*clauses: tuple[str, object]) -> tuple[str, tuple[object, ...]]:
@@ -421,4 +464,4 @@ def _load(text: str | None) -> Any:
 
 
 def _entry(r: tuple[Any, ...]) -> LogEntry:
-    return LogEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7], r[8], r[9])
+    return from_row(LogEntry, (*r[:4], json.loads(r[4]), *r[5:]))

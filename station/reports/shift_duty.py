@@ -39,7 +39,7 @@ class ShiftHandover:
     steps: tuple[HandoverLine, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LogLine:
     id: int
     event_ms: int
@@ -71,9 +71,18 @@ def shift_log(entries: Sequence[LogEntry]) -> tuple[tuple[LogLine, ...], int]:
     """The shift's log lines, and how many automatic alarm entries were left to the alarm
     table."""
     kept = tuple(
-        LogLine(e.id, e.event_ms, e.written_ms, e.author, e.category, e.text, e.tag, e.value,
-                e.corrects)
+        LogLine(
+            id=e.id,
+            event_ms=e.event_ms,
+            written_ms=e.written_ms,
+            author=e.author,
+            category=e.category,
+            text=e.text,
+            tag=e.tag,
+            value=e.value,
+            corrects=e.corrects,
+        )
         for e in entries
         if not (e.category == AUTOMATIC_ALARM and e.author == SYSTEM)
-    )  # fmt: skip
+    )
     return kept, len(entries) - len(kept)

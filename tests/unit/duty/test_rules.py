@@ -36,6 +36,7 @@ from station.duty.rounds import (
     round_state,
 )
 from station.duty.store import RoundRecord
+from station.records import from_row
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIN = 60_000
@@ -91,10 +92,20 @@ def test_a_round_goes_from_scheduled_to_missed() -> None:
     due, nxt = 1_000 * MIN, 1_120 * MIN
 
     def at(now: int, **marks: int) -> str:
-        record = RoundRecord(
-            1, "R", due, marks.get("started"), "a" if "started" in marks else None,
-            marks.get("done"), None, marks.get("approved"), None,
-        )  # fmt: skip
+        record = from_row(
+            RoundRecord,
+            (
+                1,
+                "R",
+                due,
+                marks.get("started"),
+                "a" if "started" in marks else None,
+                marks.get("done"),
+                None,
+                marks.get("approved"),
+                None,
+            ),
+        )
         return round_state(cfg, record, nxt, now).state
 
     assert at(due - 1) == SCHEDULED
@@ -129,18 +140,33 @@ def test_a_handover_draft_sorts_alarms_and_carries_open_problems() -> None:
     assert [a["id"] for a in lists["shelved"]] == ["C"]
     assert [a["id"] for a in lists["out_of_service"]] == ["D"]
     draft = draft_handover(
-        "2025-11-25T08:00", 0, ["a"], ["b"], [], [], [], lists, [], {}, [], [],
+        "2025-11-25T08:00",
+        0,
+        ["a"],
+        ["b"],
+        [],
+        [],
+        [],
+        lists,
+        [],
+        {},
+        [],
+        [],
         {"problems": "heater B noisy", "instructions": "", "housekeeping": "done"},
-    )  # fmt: skip
+    )
     assert draft.carried == {"problems": "heater B noisy"}
 
 
 def test_fire_equipment_is_flagged_ahead() -> None:
     today = date(2025, 11, 25)
     ext = FireEquipmentConfig(
-        id="E", kind="extinguisher", location="x", expiry=date(2025, 12, 1),
-        check_every_days=30, min_pressure_mpa=1.2,
-    )  # fmt: skip
+        id="E",
+        kind="extinguisher",
+        location="x",
+        expiry=date(2025, 12, 1),
+        check_every_days=30,
+        min_pressure_mpa=1.2,
+    )
     assert fire_status(ext, [], today, 14).flags == ["expiring", "check_due"]
     assert fire_status(ext, [], date(2025, 12, 2), 14).flags == ["expired", "check_due"]
     assert fire_status(ext, [], today, 3).flags == ["check_due"]  # 6 days: not yet

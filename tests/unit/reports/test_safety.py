@@ -14,6 +14,7 @@ from station.config.reports import ReportsConfig
 from station.duty.fire import FireCheck
 from station.duty.safety_store import Incident
 from station.duty.store import HandoverStep, Hazard, LogEntry, RoundRecord
+from station.records import from_row
 from station.reports.safety import fire_lines, hazard_lines, incident_lines, round_tallies
 from station.reports.schedule import due_gas_weeks
 from station.reports.shift_duty import shift_handover, shift_log
@@ -25,8 +26,22 @@ DAY = 86_400_000
 
 
 def hazard(i: int, opened: int, deadline: int, closed: int | None = None) -> Hazard:
-    return Hazard(i, opened, "a1", f"h{i}", "medium", "a1", deadline, None, closed,
-                  "m" if closed else None, "fixed" if closed else None)  # fmt: skip
+    return from_row(
+        Hazard,
+        (
+            i,
+            opened,
+            "a1",
+            f"h{i}",
+            "medium",
+            "a1",
+            deadline,
+            None,
+            closed,
+            "m" if closed else None,
+            "fixed" if closed else None,
+        ),
+    )
 
 
 def test_the_gas_week_is_seven_gas_days_from_monday_and_falls_due_once() -> None:
@@ -70,14 +85,59 @@ def test_hazards_are_counted_found_fixed_open_and_overdue_at_the_period_end() ->
 
 
 def test_rounds_done_late_missed_and_not_recorded() -> None:
-    cfg = RoundConfig(id="R", name_zh="巡", name_en="Round", every_h=6, grace_min=30,
-                      items=[RoundItemConfig(id="X", name_zh="x", name_en="x")])  # fmt: skip
+    cfg = RoundConfig(
+        id="R",
+        name_zh="巡",
+        name_en="Round",
+        every_h=6,
+        grace_min=30,
+        items=[RoundItemConfig(id="X", name_zh="x", name_en="x")],
+    )
     shifts = [CAL.shift_of(WEEK.start + timedelta(hours=12 * i)) for i in range(2)]
     due = [S, S + 6 * 3_600_000, S + 12 * 3_600_000, S + 18 * 3_600_000]
     records = [
-        RoundRecord(1, "R", due[0], due[0], "a", due[0] + 60_000, "a", due[0] + 1, "l"),
-        RoundRecord(2, "R", due[1], due[1], "a", due[1] + 3_600_000, "a", None, None),  # late
-        RoundRecord(3, "R", due[2], None, None, None, None, None, None),  # missed
+        from_row(
+            RoundRecord,
+            (
+                1,
+                "R",
+                due[0],
+                due[0],
+                "a",
+                due[0] + 60_000,
+                "a",
+                due[0] + 1,
+                "l",
+            ),
+        ),
+        from_row(
+            RoundRecord,
+            (
+                2,
+                "R",
+                due[1],
+                due[1],
+                "a",
+                due[1] + 3_600_000,
+                "a",
+                None,
+                None,
+            ),
+        ),  # late
+        from_row(
+            RoundRecord,
+            (
+                3,
+                "R",
+                due[2],
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),  # missed
     ]  # the fourth fell due while the service was down
     (tally,) = round_tallies([cfg], shifts, records, S, S + DAY)
     assert (tally.scheduled, tally.done, tally.late, tally.approved) == (4, 2, 1, 1)
@@ -89,10 +149,16 @@ def test_rounds_done_late_missed_and_not_recorded() -> None:
 
 def test_the_fire_register_as_it_stood_at_the_period_end() -> None:
     register = [
-        FireEquipmentConfig(id="EXT-1", kind="extinguisher", location="meter room",
-                            expiry=date(2025, 12, 5), check_every_days=30, min_pressure_mpa=1.2),
+        FireEquipmentConfig(
+            id="EXT-1",
+            kind="extinguisher",
+            location="meter room",
+            expiry=date(2025, 12, 5),
+            check_every_days=30,
+            min_pressure_mpa=1.2,
+        ),
         FireEquipmentConfig(id="HYD-1", kind="hydrant", location="gate", check_every_days=30),
-    ]  # fmt: skip
+    ]
     checks = [
         FireCheck("EXT-1", S - 20 * DAY, date(2025, 11, 4), "a1", True, 1.4, None),
         FireCheck("EXT-1", S + DAY, date(2025, 11, 25), "a1", False, 1.0, "gauge red"),
@@ -108,8 +174,18 @@ def test_the_fire_register_as_it_stood_at_the_period_end() -> None:
 
 def test_incidents_of_the_period_and_those_open_across_it() -> None:
     def incident(i: int, opened: int, closed: int | None) -> Incident:
-        return Incident(i, opened, None, "a1", f"i{i}", "x", ["master"], closed,
-                        "master" if closed else None, "done" if closed else None)  # fmt: skip
+        return Incident(
+            i,
+            opened,
+            None,
+            "a1",
+            f"i{i}",
+            "x",
+            ["master"],
+            closed,
+            "master" if closed else None,
+            "done" if closed else None,
+        )
 
     lines = incident_lines(
         [
@@ -137,9 +213,51 @@ def test_the_shift_report_carries_every_handover_step_and_the_log_without_alarm_
     assert [s.reason for s in h.steps if s.step == "refused"] == ["log incomplete"]
     assert shift_handover("x", []).state == "none"
     entries = [
-        LogEntry(1, 10, 11, "system", [], "alarm", "GT-02.HH raised", "GT-02", 55.0, None),
-        LogEntry(2, 12, 13, "a1", ["a1"], "operation", "heater to B", None, None, None),
-        LogEntry(3, 14, 15, "system", [], "handover", "[handover] drafted", None, None, None),
+        from_row(
+            LogEntry,
+            (
+                1,
+                10,
+                11,
+                "system",
+                [],
+                "alarm",
+                "GT-02.HH raised",
+                "GT-02",
+                55.0,
+                None,
+            ),
+        ),
+        from_row(
+            LogEntry,
+            (
+                2,
+                12,
+                13,
+                "a1",
+                ["a1"],
+                "operation",
+                "heater to B",
+                None,
+                None,
+                None,
+            ),
+        ),
+        from_row(
+            LogEntry,
+            (
+                3,
+                14,
+                15,
+                "system",
+                [],
+                "handover",
+                "[handover] drafted",
+                None,
+                None,
+                None,
+            ),
+        ),
     ]
     lines, alarms = shift_log(entries)
     assert [x.id for x in lines] == [2, 3] and alarms == 1
