@@ -11,16 +11,15 @@ import pytest
 
 from simulators.station_sim import StationSimulator
 from station.clock import ManualClock
-from station.config.loader import load_config
 from station.config.models import StationConfig
-from tests.harness.config import EXAMPLE, start_simulator
+from tests.harness.config import example_station, start_simulator
 from tests.harness.leftovers import children, left_over, threads
 from tests.harness.processes import demo  # noqa: F401 - a fixture for every suite
 
 
 @pytest.fixture
 def example_config() -> StationConfig:
-    return load_config(EXAMPLE)
+    return example_station()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.harness.config import free_port
+from tests.harness.http import login_sync
 from tests.harness.processes import spawn, wait_until
 
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
@@ -24,9 +25,7 @@ def serve(data: Path, *extra: str) -> tuple[Any, str]:
 
 
 def token(base: str, who: str) -> dict[str, str]:
-    r = httpx.post(f"{base}/api/login", json={"username": who, "password": f"{who}-demo"})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return login_sync(base, who)
 
 
 def open_page(browser: Browser, base: str, who: str | None, size: tuple[int, int] = (1920, 1080),

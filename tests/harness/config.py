@@ -8,11 +8,18 @@ from pathlib import Path
 from simulators.station_sim import StationSimulator
 from station.clock import Clock
 from station.config.duty import DutyConfig
-from station.config.loader import default_config_path
+from station.config.loader import default_config_path, load_config
 from station.config.models import StationConfig
 from station.loopback import free_port
 
-__all__ = ["EXAMPLE", "config_with_free_ports", "free_port", "start_simulator", "without_rounds"]
+__all__ = [
+    "EXAMPLE",
+    "config_with_free_ports",
+    "example_station",
+    "free_port",
+    "start_simulator",
+    "without_rounds",
+]
 
 
 EXAMPLE = default_config_path()
@@ -43,3 +50,8 @@ async def start_simulator(cfg: StationConfig, clock: Clock) -> StationSimulator:
     sim = StationSimulator(cfg, clock, ports={d.id: free_port() for d in cfg.devices})
     await sim.start()
     return sim
+
+
+def example_station() -> StationConfig:
+    """The example station's config, as shipped (each call a fresh copy to change)."""
+    return load_config(EXAMPLE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 
@@ -34,3 +35,36 @@ async def webhook_receiver() -> tuple[
     port = free_port()
     server, task = await serve(hook, port)
     return received, port, server, task
+
+
+def account_password(user: str) -> str:
+    """The password the tests give the accounts they make."""
+    return f"{user}-pass-1"
+
+
+def demo_password(user: str) -> str:
+    """The password `station demo` gives its accounts (operator, leader, master)."""
+    return f"{user}-demo"
+
+
+def bearer(response: httpx.Response) -> dict[str, str]:
+    """The Authorization header of a successful login."""
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def login(
+    http: httpx.AsyncClient,
+    user: str,
+    password: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Logs `user` in (the tests' password unless given): the header to act as them."""
+    body = {"username": user, "password": password or account_password(user)}
+    return bearer(await http.post("/api/login", json=body, headers=headers))
+
+
+def login_sync(base: str, user: str, password: str | None = None) -> dict[str, str]:
+    """The same, for a service run as a process (the demo's passwords by default)."""
+    body = {"username": user, "password": password or demo_password(user)}
+    return bearer(httpx.post(f"{base}/api/login", json=body, timeout=10))

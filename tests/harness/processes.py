@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.harness.config import free_port
+from tests.harness.http import login_sync
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
@@ -77,9 +78,7 @@ def demo(tmp_path: Path) -> Iterator[str]:
 
 def operator(base: str) -> dict[str, str]:
     """The demo's operator account (made on the demo's first start)."""
-    r = httpx.post(f"{base}/api/login", json={"username": "operator", "password": "operator-demo"})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return login_sync(base, "operator")
 
 
 def healthy_for(base: str, polls: int) -> dict[str, Any]:

@@ -11,10 +11,9 @@ import httpx
 import pytest
 
 from station.api import create_app
-from station.config.loader import default_config_path, load_config
 from station.users import Role
-from tests.harness.config import free_port
-from tests.harness.http import serve, webhook_receiver
+from tests.harness.config import example_station, free_port
+from tests.harness.http import login, serve, webhook_receiver
 from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
@@ -26,17 +25,13 @@ class Api:
         self.http = httpx.AsyncClient(base_url=base, timeout=10)
 
     async def login(self, user: str) -> dict[str, str]:
-        r = await self.http.post(
-            "/api/login", json={"username": user, "password": f"{user}-pass-1"}
-        )
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['token']}"}
+        return await login(self.http, user)
 
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     received, hook_port, hook_server, hook_task = await webhook_receiver()
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     cfg = cfg.model_copy(
         update={
             "alarms": cfg.alarms.model_copy(

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from station.alarms.kpi import alarm_kpi
-from station.config.loader import default_config_path, load_config
-from tests.harness.config import without_rounds
+from tests.harness.config import example_station, without_rounds
 from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def station(tmp_path: Path) -> AsyncIterator[Station]:
-    s = Station(load_config(default_config_path()), tmp_path)
+    s = Station(example_station(), tmp_path)
     await s.start()
     await s.run(30)  # settle
     yield s
@@ -27,7 +26,7 @@ async def station(tmp_path: Path) -> AsyncIterator[Station]:
 
 
 async def test_normal_day_raises_no_alarm(tmp_path: Path) -> None:
-    cfg = without_rounds(load_config(default_config_path()))
+    cfg = without_rounds(example_station())
     # a whole day: 10 s polls keep it to ~9,000 rounds over real sockets
     cfg = cfg.model_copy(
         update={"devices": [d.model_copy(update={"poll_interval_s": 10.0}) for d in cfg.devices]}
@@ -151,7 +150,7 @@ async def test_gas_leak_latches_at_high_high(station: Station) -> None:
 
 
 async def test_plc_silent_raises_only_communication_loss(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     # each silent poll costs the PLC's timeout in wall time: keep that one short; the others
     # keep theirs, so a loaded machine's hiccup cannot pass for their communication loss
     cfg = cfg.model_copy(
@@ -189,7 +188,7 @@ async def test_gateway_lost_is_one_communication_alarm_on_a_strict_station(
 ) -> None:
     """Every Modbus device refuses reads over unmapped registers (the example's reads are cut
     where needed and every tag stays good); then the flow computer's gateway loses it: 0B."""
-    station = Station(load_config(default_config_path()), tmp_path)
+    station = Station(example_station(), tmp_path)
     for server in station.sim.servers:
         for device in server.devices:
             device.behaviour.strict_map = True

@@ -16,18 +16,17 @@ import pytest
 from simulators.station_sim import StationSimulator
 from station.api import create_app
 from station.clock import ScaledClock
-from station.config.loader import default_config_path, load_config
 from station.core_thread import CoreThread
 from station.runtime import StationRuntime
 from station.users import Role
-from tests.harness.config import free_port
+from tests.harness.config import example_station, free_port
 from tests.harness.http import serve
 
 pytestmark = pytest.mark.integration
 
 
 async def test_alarm_state_has_one_owner_and_events_cross_to_the_api_loop(tmp_path: Any) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     clock = ScaledClock(speed=20)
     sim = StationSimulator(cfg, clock, ports={d.id: free_port() for d in cfg.devices})
     rt = StationRuntime(cfg, clock, tmp_path, endpoints=sim.endpoints())

@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from station.config.loader import default_config_path, load_config
 from station.reports.archive import ReportArchive
 from station.runtime import StationRuntime
+from tests.harness.config import example_station
 from tests.harness.reports import until_made
 from tests.harness.station import START, Station
 
@@ -27,7 +27,7 @@ HOUR = 3600
 async def test_a_daily_report_missed_while_down_is_made_once_after_restart(
     tmp_path: Path,
 ) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     station = Station(cfg, tmp_path)
     station.step_s = 60.0  # a poll a minute: a day in seconds of wall time
     sim = station.sim

@@ -15,9 +15,8 @@ import httpx
 import pytest
 import yaml
 
-from station.config.loader import default_config_path, load_config
 from station.history.influx import line_protocol
-from tests.harness.config import config_with_free_ports, free_port
+from tests.harness.config import config_with_free_ports, example_station, free_port
 from tests.harness.processes import spawn, stop, wait_until
 from tests.harness.servers import influxdb, prometheus, victoria_metrics
 from tests.harness.station import Station
@@ -66,7 +65,7 @@ async def test_every_influxql_panel_returns_data(tmp_path: Path) -> None:
         httpx.post(
             f"{server.base}/query", params={"q": "CREATE DATABASE station"}
         ).raise_for_status()
-        cfg = load_config(default_config_path())
+        cfg = example_station()
         cfg = cfg.model_copy(
             update={
                 "devices": [d.model_copy(update={"poll_interval_s": 60.0}) for d in cfg.devices]

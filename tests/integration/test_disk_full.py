@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from station.config.loader import default_config_path, load_config
+from tests.harness.config import example_station
 from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
@@ -60,7 +60,7 @@ def fill(disk: Path) -> Path:
     "duty log write failed",
 )
 async def test_a_full_disk_is_alarmed_loses_nothing_and_recovers(small_disk: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     cfg = cfg.model_copy(
         update={"history": cfg.history.model_copy(update={"disk_warn_free_mb": 8.0})}
     )

@@ -23,10 +23,9 @@ from station.config.duty import (
     MaintenancePlanConfig,
     TrendWatchConfig,
 )
-from station.config.loader import default_config_path, load_config
 from station.users import Role
-from tests.harness.config import free_port
-from tests.harness.http import serve, webhook_receiver
+from tests.harness.config import example_station, free_port
+from tests.harness.http import login, serve, webhook_receiver
 from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
@@ -38,7 +37,7 @@ DAYS = 4
 
 async def test_fire_maintenance_and_an_incident(tmp_path: Path) -> None:
     received, hook_port, hook_server, hook_task = await webhook_receiver()
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     duty = DutyConfig(
         fire_equipment=[
             FireEquipmentConfig(
@@ -97,9 +96,7 @@ async def test_fire_maintenance_and_an_incident(tmp_path: Path) -> None:
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
     async def auth(user: str) -> dict[str, str]:
-        body = {"username": user, "password": f"{user}-pass-1"}
-        r = await http.post("/api/login", json=body)
-        return {"Authorization": f"Bearer {r.json()['token']}"}
+        return await login(http, user)
 
     try:
         op = await auth("op")

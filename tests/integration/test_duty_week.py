@@ -19,9 +19,8 @@ import pytest
 
 from station.api import create_app
 from station.config.duty import CrewConfig, DutyConfig, RoundConfig, RoundItemConfig
-from station.config.loader import default_config_path, load_config
 from station.users import Role
-from tests.harness.config import free_port
+from tests.harness.config import example_station, free_port
 from tests.harness.http import serve
 from tests.harness.station import Station
 
@@ -99,7 +98,7 @@ class Desk:
 
 
 async def test_a_week_of_duty(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     duty = DutyConfig(
         crews=[
             CrewConfig(name="A", members=["a1", "a2"]),

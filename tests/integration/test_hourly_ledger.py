@@ -13,13 +13,13 @@ import pytest
 
 from station.alarms.journal import AlarmJournal
 from station.calendar import HOUR, Period
-from station.config.loader import default_config_path, load_config
 from station.history import HistoryStore, HistoryWriter
 from station.records import RecordsStore
 from station.reports.archive import ReportArchive
 from station.reports.production import ProductionReports
 from station.runtime import counter_specs
 from station.samples import SampleBatch
+from tests.harness.config import example_station
 
 pytestmark = pytest.mark.integration
 START_S = 1_764_036_000  # 2025-11-25 10:00 Asia/Shanghai
@@ -39,7 +39,7 @@ def write(writer: HistoryWriter, start_s: int, end_s: int) -> float:
 
 
 def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     run = cfg.reports.meter_runs[0]
     store = HistoryStore(tmp_path / "history.sqlite3")
     writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)

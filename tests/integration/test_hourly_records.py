@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from station.calendar import Period, StationCalendar
-from station.config.loader import default_config_path, load_config
 from station.reports.hourly import hourly_record, run_tags
+from tests.harness.config import example_station
 from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ def close(got: float, truth: float, within: float = 0.001) -> bool:
 
 
 async def test_hourly_volumes_match_what_the_simulator_metered(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     run = cfg.reports.meter_runs[0]
     station = Station(cfg, tmp_path)
     sim = station.sim
@@ -78,7 +78,7 @@ async def test_a_totaliser_that_jumps_forward_is_no_gas(tmp_path: Path) -> None:
     """The flow computer's standard register jumps 5 million Nm³ ahead (a restore from a
     backup, a meter exchanged with a reading of its own): over real sockets, the hour still
     holds the gas really metered, and the jump is flagged as a reset, not delivered."""
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     run = cfg.reports.meter_runs[0]
     station = Station(cfg, tmp_path)
     sim = station.sim

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from station.config.loader import default_config_path, load_config
 from station.history.influx import InfluxForwarder, line_protocol
 from station.history.spool import Spool
 from station.samples import SampleBatch
+from tests.harness.config import example_station
 from tests.harness.influx import T0, TAGS, UNITS, batch, drained, exported, forwarder
 from tests.harness.servers import victoria_metrics
 
@@ -75,7 +75,7 @@ async def test_three_lines_of_config_and_the_outage_alarm(tmp_path: Path) -> Non
     from tests.harness.station import Station
 
     vm = victoria_metrics(tmp_path / "vm").start()
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     influx = InfluxConfig(url=vm.base, bucket="station", token="", flush_interval_s=0.05)
     cfg = cfg.model_copy(update={"history": cfg.history.model_copy(update={"influx": influx})})
     station = Station(cfg, tmp_path / "data")
@@ -133,7 +133,7 @@ async def test_spool_filling_alarm_before_the_spool_is_full(tmp_path: Path) -> N
     from station.loopback import free_port
     from tests.harness.station import Station
 
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     influx = InfluxConfig(
         url=f"http://127.0.0.1:{free_port()}",  # nobody there
         bucket="station",

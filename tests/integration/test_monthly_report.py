@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config.loader import default_config_path, load_config
 from station.reports.archive import ReportArchive
+from tests.harness.config import example_station
 from tests.harness.reports import until_made
 from tests.harness.station import Station
 
@@ -20,7 +20,7 @@ NOV_30 = 1_764_468_000.0  # 2025-11-30 10:00 Asia/Shanghai
 
 
 async def test_the_month_report_follows_the_last_gas_day(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     station = Station(cfg, tmp_path, start=NOV_30)
     station.step_s = 60.0
     station.rt.report_archive.set_plan("2025-11", "RUN-1", 60_000.0, "master", 0)

@@ -12,11 +12,10 @@ import httpx
 import pytest
 
 from station.api import create_app
-from station.config.loader import default_config_path, load_config
 from station.reports.production import ProductionReports
 from station.users import Role
-from tests.harness.config import free_port
-from tests.harness.http import serve
+from tests.harness.config import example_station, free_port
+from tests.harness.http import login, serve
 from tests.harness.reports import until_made
 from tests.harness.station import Station
 
@@ -25,7 +24,7 @@ DAY = "2025-11-25"
 
 
 async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     station = Station(cfg, tmp_path, core_thread=True)
     station.step_s = 60.0
     rt = station.rt
@@ -48,14 +47,7 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
     server, task = await serve(create_app(rt), port)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-
-            async def login(user: str) -> dict[str, str]:
-                r = await http.post(
-                    "/api/login", json={"username": user, "password": f"{user}-pass-1"}
-                )
-                return {"Authorization": f"Bearer {r.json()['token']}"}
-
-            op, leader, master = await login("op"), await login("leader"), await login("master")
+            op, leader, master = [await login(http, u) for u in ("op", "leader", "master")]
             listing = (await http.get("/api/reports", params={"kind": "daily"})).json()
             assert [(r["kind"], r["period"], r["version"], r["status"]) for r in listing] == [
                 ("daily", DAY, 1, "generated")

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config.loader import default_config_path, load_config
 from station.reports.archive import ReportArchive
-from tests.harness.config import without_rounds
+from tests.harness.config import example_station, without_rounds
 from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
@@ -30,7 +29,7 @@ def within(got: float, truth: float, share: float = 0.001) -> bool:
 
 @pytest.mark.timeout(900)
 async def test_a_week_of_reports_matches_the_simulators_truth(tmp_path: Path) -> None:
-    cfg = without_rounds(load_config(default_config_path()))
+    cfg = without_rounds(example_station())
     cfg = cfg.model_copy(
         update={
             "devices": [d.model_copy(update={"poll_interval_s": 10.0}) for d in cfg.devices],

@@ -18,9 +18,9 @@ from fastapi import APIRouter
 from station.api import create_app
 from station.api.routes_demo import demo_router
 from station.api.server import StationServer
-from station.config.loader import default_config_path, load_config
 from station.users import Role
-from tests.harness.config import free_port
+from tests.harness.config import example_station, free_port
+from tests.harness.http import login
 from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
@@ -35,13 +35,7 @@ class Site:
         self.http = httpx.AsyncClient(base_url=base, timeout=30)
 
     async def login(self, user: str, address: str = "10.0.0.5") -> dict[str, str]:
-        r = await self.http.post(
-            "/api/login",
-            json={"username": user, "password": f"{user}-pass-1"},
-            headers={"X-Forwarded-For": address},
-        )
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['token']}"}
+        return await login(self.http, user, headers={"X-Forwarded-For": address})
 
     def audit(self, action: str | None = None) -> list[Any]:
         return [e for e in self.rt.audit.entries(100_000) if action in (None, e.action)]
@@ -62,7 +56,7 @@ async def start_server(
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     """The example station with `open_read: false` and a scrape token, behind a proxy at
     127.0.0.1 (so a test names the client's address in X-Forwarded-For)."""
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     cfg = cfg.model_copy(
         update={
             "api": cfg.api.model_copy(

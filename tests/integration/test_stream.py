@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from station.api import create_app
-from station.config.loader import default_config_path, load_config
-from tests.harness.config import free_port, without_rounds
+from tests.harness.config import example_station, free_port, without_rounds
 from tests.harness.http import serve
 from tests.harness.station import Station
 
@@ -33,7 +32,7 @@ async def events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
 
 
 async def test_a_snapshot_then_only_changes_then_alarms(tmp_path: Path) -> None:
-    cfg = without_rounds(load_config(default_config_path()))
+    cfg = without_rounds(example_station())
     station = Station(cfg, tmp_path, core_thread=True)
     await station.start()
     await station.run(30)

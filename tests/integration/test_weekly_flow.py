@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config.loader import default_config_path, load_config
 from station.config.models import StationConfig
-from tests.harness.config import without_rounds
+from tests.harness.config import example_station, without_rounds
 from tests.harness.station import START, Station
 
 pytestmark = pytest.mark.integration
@@ -19,7 +18,7 @@ WEEK_S = 7 * 86_400
 
 
 def five_second_polls() -> StationConfig:
-    cfg = without_rounds(load_config(default_config_path()))
+    cfg = without_rounds(example_station())
     return cfg.model_copy(
         update={
             "devices": [d.model_copy(update={"poll_interval_s": 5.0}) for d in cfg.devices],

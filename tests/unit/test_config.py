@@ -9,6 +9,7 @@ import pytest
 
 from station.config.loader import ConfigError, default_config_path, load_config, parse_config
 from station.config.models import StationConfig
+from tests.harness.config import example_station
 
 ROOT = Path(__file__).parents[2]
 
@@ -37,7 +38,7 @@ def issues_of(text: str) -> list[tuple[int, str, str]]:
 
 
 def test_example_config_is_valid_and_matches_domain_tags() -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     ids = {t.id for _, t in cfg.all_tags()}
     for tag in (
         "PT-101",
@@ -236,7 +237,7 @@ def test_generated_files_are_current() -> None:
     """docs/register-map.md and the JSON Schema are generated: regenerate on config change."""
     from station.config.register_map import register_map_markdown
 
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     assert (ROOT / "docs" / "register-map.md").read_text() == register_map_markdown(cfg)
     schema = json.loads((ROOT / "config" / "station.schema.json").read_text())
     assert schema == StationConfig.model_json_schema()

@@ -11,11 +11,11 @@ import pytest
 from prometheus_client import generate_latest
 
 from station.clock import ManualClock
-from station.config.loader import default_config_path, load_config
 from station.core_door import WrongThread
 from station.jobs import Job, JobRunner
 from station.metrics import registry_for
 from station.runtime import StationRuntime
+from tests.harness.config import example_station
 
 T0 = 1_764_036_000_000
 
@@ -65,7 +65,7 @@ def test_job_names_are_unique() -> None:
 
 @pytest.mark.expect_log("job test.broken failed")
 async def test_a_failing_job_of_the_station_is_alarmed_and_in_the_metrics(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     rt = StationRuntime(cfg, ManualClock(t=T0 / 1000), tmp_path)
     try:
 
@@ -90,7 +90,7 @@ async def test_a_failing_job_of_the_station_is_alarmed_and_in_the_metrics(tmp_pa
 
 
 def test_the_core_objects_refuse_another_thread(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     rt = StationRuntime(cfg, ManualClock(t=T0 / 1000), tmp_path)
     try:
         core = threading.Thread(target=lambda: None, name="station-core")

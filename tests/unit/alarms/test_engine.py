@@ -14,12 +14,12 @@ from station.alarms.kpi import alarm_kpi
 from station.alarms.lifecycle import NotAllowed
 from station.alarms.points import build_points
 from station.audit import AuditTrail
-from station.config.loader import default_config_path, load_config
 from station.config.models import DeviceConfig
 from station.records import RecordsStore
 from station.samples import Quality, SampleBatch
+from tests.harness.config import example_station
 
-CFG = load_config(default_config_path())
+CFG = example_station()
 PLC = CFG.devices[0]
 FC = CFG.devices[1]
 T0 = 1_764_036_000_000

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from station.api.reference import api_reference
-from station.config.loader import default_config_path, load_config
+from tests.harness.config import example_station
 
 DOC = Path(__file__).parents[3] / "docs" / "api.md"
 
 
 def test_the_api_reference_is_current() -> None:
-    made = api_reference(load_config(default_config_path()))
+    made = api_reference(example_station())
     assert DOC.read_text(encoding="utf-8") == made, "run: station api-reference > docs/api.md"
 
 

@@ -8,19 +8,19 @@ from pathlib import Path
 
 from station.alarms.journal import AlarmJournal
 from station.alarms.lifecycle import AlarmStatus
-from station.config.loader import default_config_path, load_config
 from station.history import HistoryStore
 from station.records import RecordsStore
 from station.reports.archive import ReportArchive
 from station.reports.daily import overlap_minutes
 from station.reports.production import ProductionReports
+from tests.harness.config import example_station
 
 DAY_START = 1_764_028_800_000  # 2025-11-25 08:00 Asia/Shanghai
 MIN = 60_000
 
 
 def test_an_interruption_across_the_start_of_the_day_counts_from_it(tmp_path: Path) -> None:
-    cfg = load_config(default_config_path())
+    cfg = example_station()
     records = RecordsStore(tmp_path / "records.sqlite3")
     journal = AlarmJournal(records)
     supply = AlarmStatus("SUPPLY-INTERRUPTION")
