@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from station.api.access import guarded_router
 from station.api.deps import Actor, Heavy, Reports, acting
 from station.api.schemas.reports import (
+    CONTENT_OF,
     CorrectionIn,
     HourlyOut,
     HourOut,
@@ -180,7 +181,8 @@ def read_report(
     reports: Reports, kind: Kind, period: PeriodText, version: Version = None
 ) -> ReportContentOut:
     r = _find(reports, kind, period, version)
-    return ReportContentOut(**_out(r).model_dump(), content=json.loads(r.content))
+    content = CONTENT_OF[kind].validate_python(json.loads(r.content))
+    return ReportContentOut(**_out(r).model_dump(), content=content)
 
 
 @router.get(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
+from station.api.schemas.reports import CONTENT_OF
 from station.reports.archive import ReportArchive
 from tests.harness.station import Station
 
@@ -16,3 +18,11 @@ async def until_made(station: Station, archive: ReportArchive, kind: str = "dail
         assert time.monotonic() < deadline, "no report made"
         await station.run(60)
         await asyncio.sleep(0.05)
+
+
+def typed_as_stored(kind: str, content: str) -> None:
+    """The API's typed model of a report's content holds every field as stored: validated and
+    dumped again, the stored JSON comes back equal."""
+    stored = json.loads(content)
+    adapter = CONTENT_OF[kind]
+    assert adapter.dump_python(adapter.validate_python(stored), mode="json") == stored

@@ -8,6 +8,7 @@ with its automatic entries, and the refusals of roles in the audit trail."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -361,6 +362,10 @@ async def _check_shift_reports(desk: Desk, entry: int, fix: int) -> None:
 
 async def _check_safety_reports(desk: Desk, rt: Any, hazard: int, incident: int) -> None:
     """Every count of the safety reports against the records, read over the API."""
+    for stored in rt.report_archive.listing():  # the typed content over HTTP loses nothing
+        url = f"/api/reports/{stored.kind}/{stored.period}"
+        got = await desk.get(url, version=stored.version)
+        assert got["content"] == json.loads(stored.content), (stored.kind, stored.period)
     week = (await desk.get(f"/api/reports/safety-weekly/{WEEK}"))["content"][0]
     month = (await desk.get("/api/reports/safety-monthly/2025-11"))["content"][0]
     hazards = await desk.get("/api/duty/hazards", limit=1000)

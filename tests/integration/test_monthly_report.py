@@ -12,7 +12,7 @@ import pytest
 
 from station.reports.archive import ReportArchive
 from tests.harness.config import example_station
-from tests.harness.reports import until_made
+from tests.harness.reports import typed_as_stored, until_made
 from tests.harness.station import Station
 
 pytestmark = pytest.mark.integration
@@ -39,6 +39,8 @@ async def test_the_month_report_follows_the_last_gas_day(tmp_path: Path) -> None
     assert set(reports) == {("daily", "2025-11-30"), ("monthly", "2025-11")}
     (day,) = json.loads(reports["daily", "2025-11-30"].content)
     (month,) = json.loads(reports["monthly", "2025-11"].content)
+    for (kind, _), stored in reports.items():
+        typed_as_stored(kind, stored.content)
     assert month["month"] == "2025-11" and len(month["rows"]) == 30
     assert [r["gas_day"] for r in month["rows"]][:2] == ["2025-11-01", "2025-11-02"]
     assert month["rows"][-1]["standard_volume"] == day["standard_volume"] > 0

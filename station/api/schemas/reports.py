@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from station.api.schemas.common import Reason
+from station.reports.daily import DailyReport
+from station.reports.monthly import MonthlyReport
+from station.reports.safety import SafetyReport
+from station.reports.shift import ShiftReport
 
 
 class ReportOut(BaseModel):
@@ -27,9 +31,21 @@ class ReportOut(BaseModel):
     audit_anchor: str | None
 
 
+ReportContent = list[ShiftReport] | list[DailyReport] | list[MonthlyReport] | list[SafetyReport]
+CONTENT_OF: dict[str, TypeAdapter[Any]] = {
+    "shift": TypeAdapter(list[ShiftReport]),
+    "daily": TypeAdapter(list[DailyReport]),
+    "monthly": TypeAdapter(list[MonthlyReport]),
+    "safety-weekly": TypeAdapter(list[SafetyReport]),
+    "safety-monthly": TypeAdapter(list[SafetyReport]),
+}
+"""Each kind's data model, as its pure module computes it (the stored JSON is its fields)."""
+
+
 class ReportContentOut(ReportOut):
-    content: list[dict[str, Any]]
-    """The data model, one per meter run, unrounded."""
+    content: ReportContent
+    """The data model, unrounded: one per meter run (daily, monthly), one for a shift and for
+    a safety report; its shape is the kind's."""
 
 
 class VersionIn(BaseModel):
