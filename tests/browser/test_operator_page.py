@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -114,6 +115,49 @@ def test_a_viewer_is_offered_no_acknowledge(station: str, browser: Browser) -> N
         assert errors == []
         page.close()
         op.close()
+    finally:
+        httpx.put(f"{station}/api/simulator/scenario", json={"name": "normal"}, headers=operator)
+
+
+def test_a_view_drawn_late_does_not_take_the_pushes_of_the_next(
+    station: str, browser: Browser
+) -> None:
+    """Found under a CPU-bound neighbour: a login redraws the overview, whose trends wait for
+    the history; the operator opens the alarm list meanwhile; when the overview finished last
+    it took the alarm pushes, and the list never showed a new alarm (the banner did). Here the
+    overview's history request is held, for real, until the alarm list is open."""
+    operator = token(station, "operator")
+    page, errors = open_page(browser, station, None)
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # answered below, not now
+        held.append(route)
+
+    page.route("**/api/history?*", hold)
+    page.click("#login")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", "operator-demo")
+    page.click("dialog button.primary")  # the overview is drawn again, and asks for history
+    deadline = time.monotonic() + 20
+    while not held:
+        assert time.monotonic() < deadline, "the overview asked for no history"
+        page.wait_for_timeout(50)
+    page.evaluate("location.hash = '#alarms'")
+    page.wait_for_timeout(500)
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/history?*")
+    page.wait_for_selector("main[data-view='alarms']")
+    page.wait_for_timeout(500)
+    r = httpx.put(
+        f"{station}/api/simulator/scenario", json={"name": "esd-closed"}, headers=operator
+    )
+    assert r.status_code == 200, r.text
+    try:
+        row = page.locator("#alarm-table tbody tr[data-alarm='XV-002.CLOSED']")
+        expect(row).to_be_visible(timeout=20_000)
+        assert errors == []
+        page.close()
     finally:
         httpx.put(f"{station}/api/simulator/scenario", json={"name": "normal"}, headers=operator)
 

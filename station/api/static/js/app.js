@@ -42,14 +42,26 @@ function loginDialog() {
   d.showModal();
 }
 
-async function show() {
+// One view drawn at a time: a view that awaits the server (the overview's trends) must not
+// finish after the one asked for next and take over the pushes with its detached elements
+// (a login, a hash change and the language switch each ask for a view).
+let showing = Promise.resolve();
+function show() {
+  showing = showing.then(draw, draw);
+  return showing;
+}
+
+async function draw() {
   const [name, arg] = (location.hash.slice(1) || "overview").split("/");
   const view = VIEWS[name] ? name : "overview";
   document.querySelectorAll("nav#views a").forEach((a) => a.classList.toggle("on", a.dataset.view === view));
   const main = document.querySelector("main");
+  refresh = null;  // pushes while the view is drawn wait for it: it catches up below
   main.replaceChildren();
   main.dataset.view = view;
   try { refresh = await VIEWS[view](main, arg); } catch (e) { showError(main, e.message); refresh = null; }
+  refresh?.alarms?.();
+  refresh?.live?.();
 }
 
 async function onDuty() {
