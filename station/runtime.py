@@ -59,7 +59,7 @@ class StationRuntime(StationParts):
         self._tasks = [
             asyncio.create_task(dev.run(), name=f"poll-{dev.device.id}") for dev in self.devices
         ]
-        self._tasks.append(asyncio.create_task(self.jobs.run_forever(), name="jobs"))
+        self._jobs_task = asyncio.create_task(self.jobs.run_forever(), name="jobs")
         self.filing.start()
 
     async def reporting_done(self) -> None:
@@ -77,6 +77,12 @@ class StationRuntime(StationParts):
         if self.report_scheduler is not None:
             self.report_scheduler.stop()
         self.filing.cancel()
+        # no new periodic work from here (a report look the jobs started while the work under
+        # way was awaited would outlive the worker process it needs), then that work finished
+        jobs = getattr(self, "_jobs_task", None)
+        if jobs is not None:
+            jobs.cancel()
+            await asyncio.gather(jobs, return_exceptions=True)
         await self._reporting_done()
         tasks = getattr(self, "_tasks", [])
         for task in tasks:

@@ -78,8 +78,11 @@ class ReportWorker:
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
 
     def _executor(self) -> ProcessPoolExecutor:
+        if self._closed:  # a process started now would outlive the station
+            raise RuntimeError("the report worker is closed: the station is stopping")
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
@@ -115,6 +118,7 @@ class ReportWorker:
         return job.result()
 
     def close(self) -> None:
+        self._closed = True
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
