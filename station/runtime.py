@@ -68,21 +68,28 @@ class StationRuntime(StationParts):
         await self.door.run(self._reporting_done)
 
     async def _reporting_done(self) -> None:
-        report_task = self.report_jobs.task if self.report_jobs is not None else None
-        for task in (report_task, self.filing.task, self.handover.task):
+        # read each task when its turn comes: a report made now starts its filing then
+        if self.report_jobs is not None and self.report_jobs.task is not None:
+            await asyncio.gather(self.report_jobs.task, return_exceptions=True)
+        for task in (self.filing.task, self.handover.task):
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
 
     async def stop(self) -> None:
         if self.report_scheduler is not None:
             self.report_scheduler.stop()
-        self.filing.cancel()
         # no new periodic work from here (a report look the jobs started while the work under
-        # way was awaited would outlive the worker process it needs), then that work finished
+        # way was awaited would outlive the worker process it needs), then that work finished;
+        # the filing backlog is cancelled, also what a report made meanwhile queued (the next
+        # start files what is missing)
         jobs = getattr(self, "_jobs_task", None)
         if jobs is not None:
             jobs.cancel()
             await asyncio.gather(jobs, return_exceptions=True)
+        self.filing.cancel()
+        if self.report_jobs is not None and self.report_jobs.task is not None:
+            await asyncio.gather(self.report_jobs.task, return_exceptions=True)
+        self.filing.cancel()
         await self._reporting_done()
         tasks = getattr(self, "_tasks", [])
         for task in tasks:
