@@ -41,11 +41,11 @@ class CoreDoor:
         self.loop: asyncio.AbstractEventLoop | None = None
         """The loop that owns acquisition, the alarm engine and history hand-over."""
         self.thread: threading.Thread | None = None
-        self._owned: list[CoreOwned] = []
+        self._members: list[CoreOwned] = []
 
     def own(self, *objects: CoreOwned) -> None:
         """These objects are the core's from `open` on."""
-        self._owned.extend(objects)
+        self._members.extend(objects)
         for o in objects:
             o.bind_owner(self.thread)
 
@@ -53,7 +53,7 @@ class CoreDoor:
         """Called on the core's loop when the station starts: its loop and thread own."""
         self.loop = asyncio.get_running_loop()
         self.thread = threading.current_thread()
-        for o in self._owned:
+        for o in self._members:
             o.bind_owner(self.thread)
 
     def on_core(self) -> bool:
