@@ -16,6 +16,8 @@ async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     task = asyncio.create_task(server.serve())
     while not server.started:
+        if task.done():  # it could not bind or start: say so instead of waiting for ever
+            raise AssertionError(f"HTTP server on port {port} did not start: {task!r}")
         await asyncio.sleep(0.01)
     return server, task
 

@@ -117,7 +117,6 @@ def test_garbage_inside_a_history_file_with_an_intact_header_is_refused(tmp_path
 
 @pytest.mark.expect_log("history write failed", "rows not written at stop")
 async def test_damage_found_while_running_is_alarmed_and_a_503(tmp_path: Path) -> None:
-    import asyncio
 
     from simulators.station_sim import StationSimulator
     from station.api import create_app
@@ -126,6 +125,7 @@ async def test_damage_found_while_running_is_alarmed_and_a_503(tmp_path: Path) -
     from station.runtime import StationRuntime
     from tests.harness.foreign import FOREIGN
     from tests.harness.http import serve
+    from tests.harness.waits import until, within
 
     cfg = parse_config(FOREIGN.replace("    timeout_s: 0.5\n", "    poll_interval_s: 0.1\n"))
     clock = WallClock()
@@ -136,8 +136,7 @@ async def test_damage_found_while_running_is_alarmed_and_a_503(tmp_path: Path) -
     port = free_port()
     server, task = await serve(create_app(rt), port)
     try:
-        while rt.history.stats.rows_written < 500:
-            await asyncio.sleep(0.05)
+        await until(lambda: rt.history.stats.rows_written >= 500, 60, "500 rows written")
         history = tmp_path / "history.sqlite3"
         with sqlite3.connect(history) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -152,13 +151,11 @@ async def test_damage_found_while_running_is_alarmed_and_a_503(tmp_path: Path) -
             r = await http.get("/api/history", params={"tags": "ABCD", **span})
         assert r.status_code == 503, r.text
         assert "history file unreadable" in r.json()["detail"]
-        deadline = asyncio.get_running_loop().time() + 10
-        while not rt.alarms.status["HISTORIAN.WRITE"].active:  # writes meet the damage too
-            assert asyncio.get_running_loop().time() < deadline, rt.history.stats
-            await asyncio.sleep(0.1)
+        # writes meet the damage too
+        await until(lambda: rt.alarms.status["HISTORIAN.WRITE"].active, 10, "write alarm")
         assert "malformed" in (rt.alarms.status["HISTORIAN.WRITE"].cause or "")
     finally:
         server.should_exit = True
-        await task
-        await rt.stop()
-        await sim.stop()
+        await within(30, "HTTP server stop", task)
+        await within(60, "station stop", rt.stop())
+        await within(30, "simulator stop", sim.stop())
