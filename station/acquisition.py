@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drivers.reading import DevicePoller, PointStatus, ReadResult
+from station.cancellation import honour_cancel
 from station.clock import Clock
 from station.config.models import DeviceConfig
 from station.jobs import Job
@@ -236,6 +237,7 @@ class DeviceAcquisition:
                 raise
             except Exception:
                 log.exception("poll of %s failed", self.device.id)
+            honour_cancel()  # a stop must end the loop, though the read swallowed it
             due += interval
             now = self.clock.now_s()
             if due < now:  # fell behind: skip the missed slots rather than burst

@@ -78,19 +78,21 @@ class StationRuntime(StationParts):
     async def stop(self) -> None:
         if self.report_scheduler is not None:
             self.report_scheduler.stop()
-        # no new periodic work from here (a report look the jobs started while the work under
-        # way was awaited would outlive the worker process it needs), then that work finished;
-        # the filing backlog is cancelled, also what a report made meanwhile queued (the next
-        # start files what is missing)
+        # no new periodic work and no new report from here; the filing backlog cancelled;
+        # the report worker gets a few seconds for what it is making, then is ended, so the
+        # report work under way ends too (the next start makes and files what is missing,
+        # from the cursors); a report made meanwhile queued filing: cancelled as well
+        if self.report_jobs is not None:
+            self.report_jobs.stop_making()
+        self.report_worker.stop_taking()
         jobs = getattr(self, "_jobs_task", None)
         if jobs is not None:
             jobs.cancel()
             await asyncio.gather(jobs, return_exceptions=True)
         self.filing.cancel()
-        if self.report_jobs is not None and self.report_jobs.task is not None:
-            await asyncio.gather(self.report_jobs.task, return_exceptions=True)
-        self.filing.cancel()
+        await asyncio.to_thread(self.report_worker.close)
         await self._reporting_done()
+        self.filing.cancel()
         tasks = getattr(self, "_tasks", [])
         for task in tasks:
             task.cancel()
@@ -101,7 +103,6 @@ class StationRuntime(StationParts):
             await self.notification.stop()
         self.refusals.flush(self.now_ms() + 60_000)
         self.anchor.anchor(self.now_ms())
-        self.report_worker.close()
         self.history.stop()
         if self.influx is not None:
             self.influx.stop()

@@ -52,16 +52,20 @@ from station.sessions import Sessions
 from station.users import UserStore
 
 
-def counter_specs(config: StationConfig) -> dict[str, CounterSpec]:
-    """Counter tags: where each wraps in engineering units (the register's modulus × scale)
-    and the most its meter passes."""
+def counter_specs(config: StationConfig, speed: float = 1.0) -> dict[str, CounterSpec]:
+    """Counter tags: where each wraps in engineering units (the register's modulus × scale),
+    the most its meter passes, and how far a reading's stamp can be from the moment the device
+    read it: a poll's longest wait for its answer (its timeout, each try), in station time."""
     out: dict[str, CounterSpec] = {}
-    for _, tag in config.all_tags():
+    for device, tag in config.all_tags():
         if tag.counter is not None:
             scale = tag.scale if isinstance(tag, ModbusTag) else 1.0
             rollover = tag.counter.rollover
+            tries = 1 + getattr(device, "retries", 0)
             out[tag.id] = CounterSpec(
-                None if rollover is None else rollover * abs(scale), tag.counter.max_rate
+                None if rollover is None else rollover * abs(scale),
+                tag.counter.max_rate,
+                stamp_slack_ms=int(device.timeout_s * tries * speed * 1000),
             )
     return out
 
@@ -112,7 +116,9 @@ class StationParts:
         )
         self.history_store = HistoryStore(self.data_dir / "history.sqlite3")
         self.history = HistoryWriter(
-            store=self.history_store, config=config.history, counters=counter_specs(config)
+            store=self.history_store,
+            config=config.history,
+            counters=counter_specs(config, clock.speed),
         )
         self.bus.subscribe("live", self.live.accept)
         self.bus.subscribe("history", self.history.accept)

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from station.cancellation import honour_cancel
+
 log = logging.getLogger(__name__)
 
 
@@ -90,6 +92,7 @@ class AlarmNotification:
                 await self.notifier.send(message)
             except Exception:
                 log.exception("notification failed")
+            honour_cancel()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="alarm-notification")

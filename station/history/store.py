@@ -22,6 +22,7 @@ from station.history.rollup import RollupRow
 from station.schema_versions import migrate
 
 ROLLUPS = {"rollup_1m": 60_000, "rollup_1h": 3_600_000}
+HELD_LOOKBACK_MS = 86_400_000
 
 _BASE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -137,13 +138,28 @@ class HistoryStore:
         conn.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?)", rows)
 
     @staticmethod
-    def last_good_reading(conn: sqlite3.Connection, tag_id: int) -> tuple[float | None, int | None]:
-        """The tag's last good value and its time."""
+    def last_good_reading(
+        conn: sqlite3.Connection, tag_id: int, at_or_before_ms: int | None = None
+    ) -> tuple[float | None, int | None, int | None]:
+        """The tag's last good value, its time, and the time of the last good reading of
+        another value before it (what bounds the counter's next increment)."""
+        until = (1 << 62) if at_or_before_ms is None else at_or_before_ms
         row = conn.execute(
-            "SELECT value, ts FROM samples WHERE tag = ? AND quality = 0 ORDER BY ts DESC LIMIT 1",
-            (tag_id,),
+            "SELECT value, ts FROM samples WHERE tag = ? AND quality = 0 AND ts <= ? "
+            "ORDER BY ts DESC LIMIT 1",
+            (tag_id, until),
         ).fetchone()
-        return (None, None) if row is None else (float(row[0]), int(row[1]))
+        if row is None:
+            return None, None, None
+        # looked for within a day (a counter standing still for longer has no bound worth
+        # a scan of its year): the day's start then
+        window = int(row[1]) - HELD_LOOKBACK_MS
+        other = conn.execute(
+            "SELECT max(ts) FROM samples WHERE tag = ? AND quality = 0 AND ts < ? AND ts >= ? "
+            "AND value != ?",
+            (tag_id, row[1], window, row[0]),
+        ).fetchone()
+        return float(row[0]), int(row[1]), window if other[0] is None else int(other[0])
 
     @staticmethod
     def merge_rollup(conn: sqlite3.Connection, table: str, rows: list[RollupRow]) -> None:
@@ -228,15 +244,7 @@ class HistoryStore:
         conn: sqlite3.Connection, tag_id: int, spec: CounterSpec | float | None, m0: int
     ) -> None:
         tracker = CounterTracker()
-        before = conn.execute(
-            "SELECT value, ts FROM samples WHERE tag = ? AND quality = 0 AND ts <= ? "
-            "ORDER BY ts DESC LIMIT 1",
-            (tag_id, m0),
-        ).fetchone()
-        if before is None:
-            tracker.register(tag_id, spec, None)
-        else:
-            tracker.register(tag_id, spec, float(before[0]), int(before[1]))
+        tracker.register(tag_id, spec, *HistoryStore.last_good_reading(conn, tag_id, m0))
         ids = np.array([tag_id], dtype=np.intp)
         per_minute: dict[int, tuple[float, int]] = {}
         for ts, value in conn.execute(

@@ -306,8 +306,8 @@ class HistoryWriter:
                 name in self.counters
                 and not self._tracker.counters_among(np.array([tag_id], dtype=np.intp)).any()
             ):
-                last, last_ms = self.store.last_good_reading(conn, tag_id)
-                self._tracker.register(tag_id, self.counters[name], last, last_ms)
+                reading = self.store.last_good_reading(conn, tag_id)
+                self._tracker.register(tag_id, self.counters[name], *reading)
         return np.array(ids, dtype=np.intp)
 
     def _maintain(self, conn: sqlite3.Connection, newest_ms: int, final: bool) -> bool:

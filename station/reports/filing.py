@@ -12,7 +12,7 @@ from pathlib import Path
 from station.config.models import StationConfig
 from station.reports.archive import ReportArchive, StoredReport
 from station.reports.document import ReportDocument, archive_name
-from station.reports.report_worker import ReportWorker
+from station.reports.report_worker import ReportWorker, WorkerClosed
 
 log = logging.getLogger(__name__)
 
@@ -88,5 +88,8 @@ class ReportFiling:
             doc = ReportDocument.of(stored, self.config, None)
             try:
                 await self.worker.files(doc, formats, self.folder)
+            except WorkerClosed:  # a stop: the next start files what is missing
+                log.info("report %s %s: filed at the next start", stored.kind, stored.period)
+                return
             except Exception:
                 log.exception("report %s %s: archive files not written", stored.kind, stored.period)

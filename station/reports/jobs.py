@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -47,6 +48,12 @@ class ReportJobs:
         self.weekly_due_ms = 0
         self.weekly_done_ms = 0
         """End of the last hour judged against the same hour last week."""
+        self._stopping = threading.Event()
+        """Set at a stop: the catch-up on its worker thread makes no further report."""
+
+    def stop_making(self) -> None:
+        """No report after the one under way: a stop waits for one report, not a backlog."""
+        self._stopping.set()
 
     def look(self, now_ms: int) -> None:
         """The job: one piece of report work at a time, reports before the weekly check."""
@@ -66,13 +73,18 @@ class ReportJobs:
         reports, delay = self.reports, self.generate_after_s
 
         def make() -> tuple[list[StoredReport], int]:
-            made = reports.catch_up(now_ms, delay, None, self.history.flushed_until_ms or 0)
+            made = reports.catch_up(
+                now_ms, delay, None, self.history.flushed_until_ms or 0, self._stopping.is_set
+            )
             # a period the history file does not hold yet stays due: looked at next second
             return made, reports.next_due_ms(delay)
 
         try:
             made, due = await asyncio.to_thread(make)
         except Exception:
+            if self._stopping.is_set():  # its worker job was cancelled: made at the next start
+                log.info("report generation stopped by the stop")
+                return
             log.exception("report generation failed; it is tried again in a minute")
             self.due_ms = now_ms + 60_000
             return

@@ -293,12 +293,15 @@ class ProductionReports:
         delay_s: float,
         first_ms: int | None = None,
         history_until_ms: int | None = None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> list[StoredReport]:
         """Generates every period of every kind due since its cursor, oldest first, moving the
         cursor after each; returns the reports made. Without a cursor yet, a kind starts from
         the period holding `first_ms` (when the station's data begins) or now.
         `history_until_ms`: how far the history file's rollups are complete; a period past it
-        waits (the writer may be behind)."""
+        waits (the writer may be behind). `stopping` is asked before each report: a stop waits
+        for the one report under way, never for a day's backlog (the next start makes the
+        rest, from the cursors)."""
         now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
         start = datetime.fromtimestamp((first_ms or now_ms) / 1000, tz=UTC)
         first_day = self.calendar.gas_day_of(start)
@@ -321,6 +324,8 @@ class ProductionReports:
             for period in self._due(kind, done_until, now, delay):
                 if history_until_ms is not None and history_until_ms < period.end_ms:
                     break
+                if stopping():
+                    return done
                 label = self.calendar.shift_id(period) if kind == SHIFT else period.label
                 stored = self.generate(kind, label, now_ms)
                 self.archive.set_cursor(kind, period.end_ms)

@@ -10,11 +10,14 @@ CPU priority, the work never holds up a poll or an API request."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import Any, TypeVar
 
 from station.alarms.journal import AlarmJournal
 from station.config.models import StationConfig
@@ -25,6 +28,10 @@ from station.reports.document import ReportDocument
 from station.reports.production import ProductionReports
 from station.reports.render import render
 
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+STOP_GRACE_S = 5.0
+"""How long a stop waits for the report or file the worker is making."""
 _opened: dict[tuple[str, str], ProductionReports] = {}
 """The worker's own handles on the stores, opened on its first report."""
 
@@ -72,6 +79,10 @@ def _worker_start() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+class WorkerClosed(RuntimeError):
+    """The station is stopping: what was asked of the worker is done at the next start."""
+
+
 class ReportWorker:
     """Started on first use; spawned, not forked (the service has threads, and a fork could
     copy a lock some thread holds)."""
@@ -79,10 +90,12 @@ class ReportWorker:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
+        self._jobs: set[Future[Any]] = set()
+        """Submitted and not done: what a stop cancels while it waits."""
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._closed:  # a process started now would outlive the station
-            raise RuntimeError("the report worker is closed: the station is stopping")
+            raise WorkerClosed("the report worker is closed: the station is stopping")
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
@@ -91,15 +104,17 @@ class ReportWorker:
             )
         return self._pool
 
+    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        job = self._executor().submit(fn, *args)
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        return job
+
     async def render(self, doc: ReportDocument, fmt: str) -> bytes:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), render, doc, fmt)
+        return await asyncio.wrap_future(self._submit(render, doc, fmt))
 
     async def files(self, doc: ReportDocument, formats: tuple[str, ...], folder: Path) -> list[str]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor(), render_to_files, doc, formats, str(folder)
-        )
+        return await asyncio.wrap_future(self._submit(render_to_files, doc, formats, str(folder)))
 
     def content(
         self,
@@ -112,13 +127,36 @@ class ReportWorker:
     ) -> tuple[str, str]:
         """Blocking: for the threads that generate reports (the scheduled catch-up, the API's
         generate), which wait for it anyway."""
-        job = self._executor().submit(
-            report_content, config, str(history), str(records), kind, period, now_ms
-        )
+        job = self._submit(report_content, config, str(history), str(records), kind, period, now_ms)
         return job.result()
 
-    def close(self) -> None:
+    def stop_taking(self) -> None:
+        """At a stop: no new job, and those still queued cancelled (their reports are made or
+        filed at the next start, from the cursors): the stop waits for the job under way
+        only, not for a backlog of PDFs."""
         self._closed = True
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        for job in list(self._jobs):
+            job.cancel()
+
+    def close(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Blocking. The job under way gets `grace_s` to finish; a worker still busy then is
+        ended. It runs at the lowest priority, so on a loaded PC a long PDF could hold a stop
+        for minutes; ending it loses nothing: files are written whole or not at all, a
+        report's content is kept by the service (not the worker), and the next start makes
+        and files what is missing."""
+        self.stop_taking()
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        _, running = wait(list(self._jobs), timeout=grace_s)
+        if running:
+            log.warning(
+                "report worker still busy %.0f s into the stop: ended (%d job(s) left for "
+                "the next start)",
+                grace_s,
+                len(running),
+            )
+            # the executor has no public way to end its process before Python 3.14
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()  # it ignores SIGTERM (the service stops it)
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -98,3 +98,52 @@ def test_after_a_long_stop_the_meter_had_the_whole_time() -> None:
     assert feed(t, [(1000, 5.0)]) == (0.0, 1, 0)  # 15 in a second: over 1 a second
     t.register(0, CounterSpec(rollover=U32, max_rate=3600.0), U32 - 10, last_ms=0)
     assert feed(t, [(20_000, 5.0)]) == (15.0, 0, 1)
+
+
+def test_a_register_updated_slower_than_the_poll_is_not_a_reset() -> None:
+    """A device that updates its totaliser every 10 s, polled each second (a ×1440 simulator
+    refreshing every few station minutes, polled as fast as it answers, is the same): each
+    change holds 10 s of gas, found one second after the previous poll."""
+    t = CounterTracker()
+    t.register(0, CounterSpec(max_rate=3600.0), None)  # at most 1 Nm³/s
+    flow = 0.95  # Nm³/s, near the meter's most
+    readings = [(ms, 1000.0 + flow * 10 * (ms // 10_000)) for ms in range(0, 600_000, 1000)]
+    delivered, resets, _ = feed(t, readings)
+    assert resets == 0
+    assert delivered == pytest.approx(flow * 590)
+
+
+def test_a_late_poll_after_a_fast_one_is_not_a_reset() -> None:
+    """Polls whose times jitter (one late, the next at once): the change accumulated over
+    the span since the last reading of the value before it."""
+    t = CounterTracker()
+    t.register(0, CounterSpec(max_rate=3600.0), None)
+    # the device updates every 2 s; polls at 0, 1.9 s (just before an update), 2.05 s (at
+    # once: 2 s of gas 150 ms after the previous poll) and 4.1 s
+    got = feed(t, [(0, 0.0), (1900, 0.0), (2050, 1.9), (4100, 3.8)])
+    assert got == pytest.approx((3.8, 0, 0))
+
+
+def test_a_restart_bounds_the_first_increment_by_the_stored_readings() -> None:
+    """After a restart the held-from time comes from the file: a change that accumulated
+    since before the last stored reading still counts."""
+    t = CounterTracker()
+    # stored: the value 100 last read at 60 s, last of another value at 50 s
+    t.register(0, CounterSpec(max_rate=3600.0), 100.0, 60_000, 50_000)
+    assert feed(t, [(61_000, 110.0)]) == (10.0, 0, 0)
+    t2 = CounterTracker()
+    t2.register(0, CounterSpec(max_rate=3600.0), 100.0, 60_000)  # no earlier value known
+    assert feed(t2, [(61_000, 110.0)]) == (0.0, 1, 0)
+
+
+def test_a_reading_taken_later_than_its_stamp_is_bounded_by_the_polls_wait() -> None:
+    """A poll stamped as it is sent whose answer took long (the device read its register
+    late): the value holds gas up to then. The poll's longest wait for an answer bounds it."""
+    spec = CounterSpec(max_rate=3600.0, stamp_slack_ms=60_000)  # 1 Nm³/s, answers ≤ 60 s
+    t = CounterTracker()
+    t.register(0, spec, None)
+    # stamped at 0 s and 10 s, the second read 50 s late: 60 s of gas at 0.9 Nm³/s
+    assert feed(t, [(0, 0.0), (10_000, 54.0)]) == (54.0, 0, 0)
+    strict = CounterTracker()
+    strict.register(0, CounterSpec(max_rate=3600.0), None)
+    assert feed(strict, [(0, 0.0), (10_000, 54.0)]) == (0.0, 1, 0)
