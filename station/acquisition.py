@@ -84,6 +84,8 @@ class DeviceStats:
     """The last poll reached the device and read at least one good value."""
     state: str = "initial"
     """initial (no answer yet), up, or down; a change is logged once."""
+    down_since_s: float | None = None
+    """Station time the device went down (while it is)."""
     tag_bad_polls: npt.NDArray[np.int64] = field(
         default_factory=lambda: np.zeros(0, dtype=np.int64)
     )
@@ -223,8 +225,12 @@ class DeviceAcquisition:
         if state != s.state:
             if state == "down":
                 log.warning("%s down: %s", self.device.id, s.last_error or "no answer")
+                s.down_since_s = now_s
             elif state == "up" and s.state == "down":
-                log.info("%s up again", self.device.id)
+                # as loud as the loss: an operator reading the log must see it ended
+                down_s = now_s - (s.down_since_s if s.down_since_s is not None else now_s)
+                log.warning("%s up again after %.0f s down", self.device.id, down_s)
+                s.down_since_s = None
             s.state = state
 
     async def run(self) -> None:

@@ -101,12 +101,14 @@ def healthz(rt: Station) -> HealthOut:
     )
     ok = all(d.delivering for d in devices) and history.last_error is None and not history.behind
     reports = None
-    if rt.reports is not None:
-        sched = rt.report_scheduler
-        due = rt.reports_due_ms
+    if rt.reports is not None and rt.report_jobs is not None:
+        jobs, due = rt.report_jobs, rt.reports_due_ms
+        last = jobs.last_made
         reports = ReportsHealth(
-            scheduler="apscheduler" if sched is not None else "station clock",
-            fired=sched.fired_count if sched is not None else 0,
+            scheduler="apscheduler" if rt.report_scheduler is not None else "station clock",
+            fired=jobs.fired_count,
+            made=jobs.made_count,
+            last_made=f"{last.kind} {last.period}" if last is not None else None,
             next_due=from_ms(due) if due < NEVER else None,
         )
     return HealthOut(

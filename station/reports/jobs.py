@@ -48,6 +48,12 @@ class ReportJobs:
         self.weekly_due_ms = 0
         self.weekly_done_ms = 0
         """End of the last hour judged against the same hour last week."""
+        self.fired_count = 0
+        """Report triggers fired since start: apscheduler's firings in production, else each
+        time the station clock found periods due and reports were made."""
+        self.made_count = 0
+        """Reports made since start (every kind)."""
+        self.last_made: StoredReport | None = None
         self._stopping = threading.Event()
         """Set at a stop: the catch-up on its worker thread makes no further report."""
 
@@ -66,6 +72,7 @@ class ReportJobs:
 
     def fired(self, kind: str) -> None:
         """apscheduler's firing at a period's end: look once the delay for late data is over."""
+        self.fired_count += 1
         due = self.now_ms() + int(self.generate_after_s * 1000)
         self.due_ms = min(self.due_ms, due)
 
@@ -91,6 +98,11 @@ class ReportJobs:
         if self.scheduled and due > now_ms:
             due = NEVER  # in production apscheduler's firing says when to look next
         self.due_ms = due
+        if made:
+            self.made_count += len(made)
+            self.last_made = made[-1]
+            if not self.scheduled:
+                self.fired_count += 1
         self.filing.file_later(made)
 
     async def _weekly_flow_due(self, now_ms: int) -> None:

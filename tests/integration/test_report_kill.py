@@ -59,12 +59,19 @@ def test_a_shift_that_ends_while_killed_is_reported_once_after_restart(tmp_path:
         healthy_for(base, 3)
         assert shift_reports(data) == []
         reports = httpx.get(f"{base}/healthz", timeout=5).json()["reports"]
-        assert reports["scheduler"] == "apscheduler" and reports["fired"] == 0
+        assert reports["scheduler"] == "apscheduler"
+        assert (reports["fired"], reports["made"]) == (0, 0)
         wait_until(lambda: shift_reports(data), b.timestamp() - time.time() + 40, "shift at B")
         assert shift_reports(data) == [(first, 1)]
         # the production scheduler fired it (once: a shift ended), and waits for its next firing
         reports = httpx.get(f"{base}/healthz", timeout=5).json()["reports"]
-        assert reports == {"scheduler": "apscheduler", "fired": 1, "next_due": None}
+        assert reports == {
+            "scheduler": "apscheduler",
+            "fired": 1,
+            "made": 1,
+            "last_made": f"shift {first}",
+            "next_due": None,
+        }
         time.sleep(max(0.0, c.timestamp() - time.time() - 3))
         stop(svc, signal.SIGKILL)  # three seconds before C: nothing shut down
         assert shift_reports(data) == [(first, 1)]

@@ -52,6 +52,12 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
             assert [(r["kind"], r["period"], r["version"], r["status"]) for r in listing] == [
                 ("daily", DAY, 1, "generated")
             ]
+            # health counts what the station clock fired and made (it said 0 for ever)
+            health = (await http.get("/healthz")).json()["reports"]
+            made = sum(len(rt.report_archive.listing(k)) for k in ("shift", "daily"))
+            assert health["scheduler"] == "station clock"
+            assert health["made"] == made == 3 and health["fired"] >= 1
+            assert health["last_made"] is not None
             # the day's hourly records as kept: 24 hours, each computed once (from 10:00, when
             # the service started, with data), its figures those of the report's rows
             hourly = (await http.get(f"/api/reports/hourly/RUN-1/{DAY}")).json()

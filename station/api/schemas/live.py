@@ -131,7 +131,12 @@ class ReportsHealth(BaseModel):
     scheduler: Literal["apscheduler", "station clock"]
     """Who fires the report triggers: apscheduler on the wall clock, else the station's clock."""
     fired: int
-    """apscheduler firings since start."""
+    """Report triggers fired since start: apscheduler's firings, or (on the station clock)
+    each time periods fell due and reports were made."""
+    made: int
+    """Reports made since start, every kind."""
+    last_made: str | None
+    """The last report made: kind and period."""
     next_due: datetime | None
     """When the service next looks for due reports (None: at apscheduler's next firing)."""
 
