@@ -326,10 +326,22 @@ def _report(args: argparse.Namespace) -> int:
     production = ProductionReports(
         cfg, HistoryStore(data / "history.sqlite3"), AlarmJournal(records), ReportArchive(records)
     )
-    stored = production.generate(args.kind, args.date, int(time.time() * 1000), _progress_bar)
-    doc = ReportDocument.of(stored, cfg, args.lang)
+    now_ms = int(time.time() * 1000)
+    period = StationCalendar(cfg.station.timezone, cfg.reports).period(args.kind, args.date)
+    if period.end_ms > now_ms:
+        # not ended: the data so far, marked so; never archived (nor then signed)
+        content, digest = production.content(args.kind, args.date, _progress_bar)
+        doc = ReportDocument.preview_of(args.kind, args.date, content, digest, cfg, args.lang)
+    else:
+        stored = production.generate(args.kind, args.date, now_ms, _progress_bar)
+        doc = ReportDocument.of(stored, cfg, args.lang)
     if args.format == "json":
-        body = {"version": stored.version, "hash": stored.hash, "reports": doc.reports}
+        body = {
+            "version": doc.version,
+            "preview": doc.preview,
+            "hash": doc.digest,
+            "reports": doc.reports,
+        }
         data_out = json.dumps(body, ensure_ascii=False, indent=1).encode()
     else:
         data_out = render(doc, args.format)
@@ -348,7 +360,12 @@ def _report(args: argparse.Namespace) -> int:
             v["standard_volume"] for r in doc.reports for v in r.get("runs", [])
         ]
         what = f"{sum(volumes):,.1f} Nm³"
-    print(f"{args.kind} report {args.date} (version {stored.version}): {what} → {out}")
+    made = (
+        "preview: the period has not ended, not archived"
+        if doc.preview
+        else (f"version {doc.version}")
+    )
+    print(f"{args.kind} report {args.date} ({made}): {what} → {out}")
     return 0
 
 

@@ -94,7 +94,10 @@ def daily_report(
     )
     total = sum(r.standard_volume for r in records)
     pressure_max, pressure_min = pressure_range(records)
+    # a day without flow has no peak hour (not the first hour of the day at 0 Nm³)
     peak = max(rows, key=lambda r: r.standard_volume) if rows else None
+    if peak is not None and peak.standard_volume <= 0:
+        peak = None
     return DailyReport(
         station=station,
         run=run,

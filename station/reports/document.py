@@ -32,6 +32,9 @@ class ReportDocument:
     signed_by: str | None = None
     signed_ms: int | None = None
     """Who reviewed and signed the version (the renderings fill the signature lines in)."""
+    preview: bool = False
+    """A period that has not ended: its data so far, never archived, never signed; every
+    rendering says so on its face."""
 
     @classmethod
     def of(cls, stored: StoredReport, config: StationConfig, lang: str | None) -> ReportDocument:
@@ -53,6 +56,32 @@ class ReportDocument:
             signed_ms=stored.signed_ms,
         )
 
+    @classmethod
+    def preview_of(
+        cls,
+        kind: str,
+        period: str,
+        content: str,
+        digest: str,
+        config: StationConfig,
+        lang: str | None,
+    ) -> ReportDocument:
+        """The data so far of a period that has not ended (version 0: there is none yet)."""
+        language = lang or config.station.language.value
+        return cls(
+            kind=kind,
+            period=period,
+            reports=json.loads(content),
+            station_id=config.station.id,
+            station_name=config.station.name.pick(language),
+            timezone=config.station.timezone,
+            lang=language,
+            digest=digest,
+            version=0,
+            status="preview",
+            preview=True,
+        )
+
     @property
     def title_period(self) -> str:
         r = self.reports[0] if self.reports else {}
@@ -61,6 +90,9 @@ class ReportDocument:
         )
 
     def file_name(self, fmt: str) -> str:
+        if self.preview:
+            name = archive_name(self.station_id, self.kind, self.period, 0, self.lang, fmt)
+            return name.replace("-v0-", "-preview-")
         return archive_name(self.station_id, self.kind, self.period, self.version, self.lang, fmt)
 
 

@@ -14,7 +14,8 @@ from station.reports.hourly import known_total
 @dataclass(frozen=True)
 class DayRow:
     gas_day: str
-    standard_volume: float
+    standard_volume: float | None
+    """None for a day the history holds no data of (blank in the report, never a 0)."""
     working_volume: float | None
     peak_hour: str | None
     peak_volume: float
@@ -70,6 +71,10 @@ class MonthlyReport:
     alarms: AlarmFigures
 
 
+def _has_data(day: DailyReport) -> bool:
+    return any(r.coverage > 0 for r in day.rows)
+
+
 def monthly_report(
     month: str,
     days: list[DailyReport],
@@ -82,8 +87,8 @@ def monthly_report(
     rows = tuple(
         DayRow(
             gas_day=d.gas_day,
-            standard_volume=d.standard_volume,
-            working_volume=d.working_volume,
+            standard_volume=d.standard_volume if _has_data(d) else None,
+            working_volume=d.working_volume if _has_data(d) else None,
             peak_hour=d.peak_hour,
             peak_volume=d.peak_volume,
             interruption_minutes=d.interruption_minutes,

@@ -268,7 +268,7 @@ class ProductionReports:
         reports: list[Any]
         if kind in (SAFETY_WEEKLY, SAFETY_MONTHLY):
             which = kind.removeprefix("safety-")
-            reports = [self.safety.report(which, self.calendar.period(kind, period))]
+            reports = [self.safety.report(which, self.calendar.period(kind, period), self.now_ms())]
         elif kind == SHIFT:
             reports = [self.shift(self.calendar.shift_by_id(period))]
         elif kind == DAILY:

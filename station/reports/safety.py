@@ -169,14 +169,17 @@ def round_tallies(
     records: Sequence[RoundRecord],
     start_ms: int,
     end_ms: int,
+    now_ms: int | None = None,
 ) -> tuple[RoundTally, ...]:
-    """The rounds scheduled in the period's shifts (falling due inside it), against their
-    records; the period is over, so a slot with a record and not done is missed."""
+    """The rounds scheduled in the period's shifts (falling due inside it, and by `now_ms`:
+    a preview of a period not ended counts only what has fallen due), against their records;
+    a slot with a record and not done is missed."""
     by_slot = {(r.round, r.due_ms): r for r in records}
+    until = end_ms if now_ms is None else min(end_ms, now_ms)
     out = []
     for cfg in rounds:
         grace_ms = int(cfg.grace_min * 60_000)
-        slots = [t for s in shifts for t in due_times_ms(cfg, s) if start_ms <= t < end_ms]
+        slots = [t for s in shifts for t in due_times_ms(cfg, s) if start_ms <= t < until]
         found = [by_slot.get((cfg.id, t)) for t in slots]
         done = [r for r in found if r is not None and r.done_ms is not None]
         out.append(

@@ -58,8 +58,8 @@ class SafetyReports:
             out.append(self.calendar.shift_of(out[-1].end))
         return out
 
-    def report(self, kind: str, period: Period) -> SafetyReport:
-        """`kind`: weekly or monthly."""
+    def report(self, kind: str, period: Period, now_ms: int | None = None) -> SafetyReport:
+        """`kind`: weekly or monthly; `now_ms`: what has fallen due by then (a preview)."""
         start, end = period.start_ms, period.end_ms
         duty = self.config.duty
         # acknowledgements after the period still name who acknowledged an event in it
@@ -82,7 +82,12 @@ class SafetyReports:
                 duty.warn_days,
             ),
             rounds=round_tallies(
-                duty.rounds, self.shifts(period), self.duty.rounds(start, end), start, end
+                duty.rounds,
+                self.shifts(period),
+                self.duty.rounds(start, end),
+                start,
+                end,
+                now_ms,
             ),
             incidents=incident_lines(self.safety.incidents(), start, end),
             kpi=alarm_kpi(in_period, start, end, {}, end),

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from station.records import RecordsStore
 from station.reports.archive import ReportArchive
 from tests.harness.config import example_station
 from tests.harness.reports import typed_as_stored, until_made
@@ -48,6 +51,10 @@ async def test_the_month_report_follows_the_last_gas_day(tmp_path: Path) -> None
     assert month["plan"] == 60_000.0
     assert month["plan_share"] == pytest.approx(day["standard_volume"] / 60_000.0)
     assert month["days_with_gaps"] == 30 and month["previous_month"] is None
+    # the 29 days before the station's data began are blank, not 0, and have no peak hour
+    blank = month["rows"][:-1]
+    assert all(r["standard_volume"] is None and r["working_volume"] is None for r in blank)
+    assert all(r["peak_hour"] is None for r in blank)
     assert month["alarms"]["raised"] >= 0 and month["interruption_minutes"] == 0
     # the command makes the same content, so the same version, in either language
     out = tmp_path / "m.html"
@@ -70,3 +77,20 @@ async def test_the_month_report_follows_the_last_gas_day(tmp_path: Path) -> None
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert wrong.returncode == 2 and "gas month YYYY-MM" in wrong.stderr
+    # a month that has not ended (this one, on the wall clock) is a preview: marked so on its
+    # face, never archived (so never reviewed nor signed)
+    this_month = datetime.now(ZoneInfo(cfg.station.timezone)).strftime("%Y-%m")
+    out = tmp_path / "now.html"
+    made = subprocess.run(
+        [sys.executable, "-m", "station.cli", "report", "monthly", "--date", this_month,
+         "--data-dir", str(tmp_path), "--lang", "en", "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "preview: the period has not ended, not archived" in made.stdout
+    assert out.read_text().count("PREVIEW: the period has not ended") == 2
+    assert "Signed off by" not in out.read_text()
+    assert [
+        r.period
+        for r in ReportArchive(RecordsStore(tmp_path / "records.sqlite3")).listing("monthly")
+    ] == ["2025-11"]

@@ -58,6 +58,17 @@ async def test_review_sign_and_correct_a_daily_report(tmp_path: Path) -> None:
             assert health["scheduler"] == "station clock"
             assert health["made"] == made == 3 and health["fired"] >= 1
             assert health["last_made"] is not None
+            # the gas month holding the station's day has not ended: refused for the archive
+            # (and so for review and signing), with the reason
+            early = await http.post("/api/reports/monthly/2025-11/generate", headers=leader)
+            assert early.status_code == 400
+            assert early.json()["detail"] == "the monthly period 2025-11 has not ended"
+            assert rt.report_archive.listing("monthly") == []
+            for step in ("review", "sign"):
+                unsignable = await http.post(
+                    f"/api/reports/monthly/2025-11/{step}", json={"version": 1}, headers=master
+                )
+                assert unsignable.status_code == 404, unsignable.text
             # the day's hourly records as kept: 24 hours, each computed once (from 10:00, when
             # the service started, with data), its figures those of the report's rows
             hourly = (await http.get(f"/api/reports/hourly/RUN-1/{DAY}")).json()

@@ -90,7 +90,7 @@ def monthly_chart(r: dict[str, Any], t: dict[str, str], image: str = "svg") -> s
         gaps = [row["gap_minutes"] > 0 for row in rows]
         ax.bar(
             x,
-            [row["standard_volume"] for row in rows],
+            [row["standard_volume"] or 0.0 for row in rows],  # a day without data: no bar
             color=["white" if g else BAR for g in gaps],
             edgecolor=BAR,
             hatch=["///" if g else None for g in gaps],

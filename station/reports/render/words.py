@@ -16,6 +16,7 @@ WORDS = {
         "p_max": "最高出站压力", "p_min": "最低出站压力", "interruption": "停气时长",
         "gaps": "缺数时长", "resets": "表头复位次数", "mtd": "月累计", "ytd": "年累计",
         "compiled": "编制", "reviewed": "审核", "hash": "内容校验", "version": "版本",
+        "preview": "预览：本期尚未结束，数据不完整；不存档，不可审核签发",
         "m_title": "门站生产月报", "month": "燃气月", "day": "燃气日", "plan": "计划",
         "plan_share": "完成率", "previous": "上月", "mom": "环比", "mismatch_hours": "偏差小时",
         "days_with_gaps": "缺数天数", "alarms": "报警绩效", "raised": "报警数",
@@ -61,6 +62,8 @@ WORDS = {
         "interruption": "Supply interruption", "gaps": "Data gaps", "resets": "Meter resets",
         "mtd": "Month to date", "ytd": "Year to date", "compiled": "Compiled by",
         "reviewed": "Reviewed by", "hash": "Content hash", "version": "version",
+        "preview": "PREVIEW: the period has not ended and its data are incomplete; not archived, "
+        "cannot be reviewed or signed",
         "m_title": "Gate station monthly production report", "month": "Gas month",
         "day": "Gas day", "plan": "Plan", "plan_share": "Of plan", "previous": "Previous month",
         "mom": "Month on month", "mismatch_hours": "Mismatch hours",

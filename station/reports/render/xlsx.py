@@ -236,6 +236,12 @@ def render_report_xlsx(doc: ReportDocument) -> bytes:
         for col in "BCDEFGHIJKLMN":
             sheet.column_dimensions[col].width = 14
     meta = book.create_sheet("meta")
+    if doc.preview:
+        meta.append([t["preview"]])
+        for sheet in book.worksheets[:-1]:
+            sheet.insert_rows(1)
+            sheet["A1"] = t["preview"]
+            sheet["A1"].font = Font(bold=True, color="BB0000")
     meta.append([t["hash"], digest])
     meta.append([t["version"], version])
     meta.append([t["reviewed"], doc.reviewed_by or ""])

@@ -145,6 +145,10 @@ def test_rounds_done_late_missed_and_not_recorded() -> None:
     # slots are the period's own: half the day holds two
     (half,) = round_tallies([cfg], shifts, records, S, S + DAY // 2)
     assert (half.scheduled, half.done, half.missed, half.unrecorded) == (2, 2, 0, 0)
+    # a preview of the day at 13:00 of it (its third slot just fell due): the slots still
+    # to come are not counted as unrecorded (a month's preview said 318 of them)
+    (early,) = round_tallies([cfg], shifts, records, S, S + DAY, now_ms=due[2] + 1)
+    assert (early.scheduled, early.done, early.missed, early.unrecorded) == (3, 2, 1, 0)
 
 
 def test_the_fire_register_as_it_stood_at_the_period_end() -> None:
