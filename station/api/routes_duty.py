@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import HTTPException, Path, Query
 
@@ -191,8 +191,10 @@ def duty_log(
     author: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    order: Literal["oldest", "newest"] = "oldest",
 ) -> list[LogOut]:
-    """By the time of the event, oldest first; `text` matches anywhere in the entry."""
+    """By the time of the event, oldest first (`order=newest`: the latest first, as the page
+    shows them, paged back with `offset`); `text` matches anywhere in the entry."""
     rows = duty.log(
         start_ms=to_ms(start, zone) if start else None,
         end_ms=to_ms(end, zone) if end else None,
@@ -201,6 +203,7 @@ def duty_log(
         author=author,
         limit=limit,
         offset=offset,
+        newest_first=order == "newest",
     )
     return [_log_out(e) for e in rows]
 

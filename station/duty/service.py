@@ -109,8 +109,11 @@ class DutyService:
         author: str | None,
         limit: int,
         offset: int,
+        newest_first: bool = False,
     ) -> list[LogEntry]:
-        return self.records.log(start_ms, end_ms, text, category, author, limit, offset)
+        return self.records.log(
+            start_ms, end_ms, text, category, author, limit, offset, newest_first
+        )
 
     async def write(
         self,

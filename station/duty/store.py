@@ -241,8 +241,10 @@ class DutyRecords:
         author: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest_first: bool = False,
     ) -> list[LogEntry]:
-        """By the time of the event, oldest first; `text` matches anywhere, any case."""
+        """By the time of the event, oldest first (or newest first: the page, which shows the
+        latest and pages back); `text` matches anywhere, any case."""
         where, args = _filters(
             ("event_ms >= ?", start_ms),
             ("event_ms < ?", end_ms),
@@ -250,9 +252,11 @@ class DutyRecords:
             ("category = ?", category),
             ("author = ?", author),
         )
+        order = "DESC" if newest_first else "ASC"
         with self.store.tx() as conn:
             rows = conn.execute(
-                f"SELECT * FROM duty_log {where} ORDER BY event_ms, id LIMIT ? OFFSET ?",
+                f"SELECT * FROM duty_log {where} ORDER BY event_ms {order}, id {order} "
+                "LIMIT ? OFFSET ?",
                 (*args, limit, offset),
             ).fetchall()
         return [_entry(r) for r in rows]

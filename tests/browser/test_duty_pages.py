@@ -5,16 +5,19 @@ as PDF, reviewed and signed, all by clicking."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.harness.browser import open_page, serve, shoot
+from tests.harness.browser import open_page, serve, shoot, token
 from tests.harness.processes import stop, wait_until
 
 pytestmark = pytest.mark.integration
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the example station's zone
 
 
 @pytest.fixture(scope="module")
@@ -142,4 +145,62 @@ def test_an_expired_session_still_acknowledges_from_the_page(fast: str, browser:
     assert acked[-1]["comment"] == "acknowledged on an expired session"
     # the only errors are the refused log entry's
     assert all("401" in e for e in errors), errors
+    page.close()
+
+
+def test_the_duty_log_shows_the_newest_first_pages_back_and_filters(
+    fast: str, browser: Browser
+) -> None:
+    """After a day the log holds hundreds of entries: the view shows the newest first (it
+    showed the oldest 200, so a day's events and a write from the page never appeared),
+    pages back on demand, filters by category and station time, and shows a write at once."""
+    op = token(fast, "operator")
+    with httpx.Client(base_url=fast, headers=op, timeout=10) as http:
+        for i in range(250):
+            r = http.post("/api/duty/log", json={"category": "note", "text": f"entry {i:03}"})
+            assert r.status_code == 200, r.text
+    page, errors = open_page(browser, fast, "operator", view="duty/log")
+    rows = page.locator("#log-rows tr")
+    page.select_option("#log-search select[name=category]", "note")
+    page.click("#log-search button")
+    expect(rows.first).to_contain_text("entry 249")
+    expect(rows.first.locator("td").nth(1)).to_have_text("记事")  # the category in words
+    expect(rows).to_have_count(100)
+    page.click("#log-older")
+    expect(rows).to_have_count(200)
+    page.click("#log-older")
+    expect(rows).to_have_count(250)
+    expect(rows.last).to_contain_text("entry 000")
+    expect(page.locator("#log-older")).to_be_hidden()
+    # a window in station time, typed as the station writes it
+    notes = httpx.get(f"{fast}/api/duty/log", params={"category": "note", "limit": 1000}).json()
+    start, end = (
+        datetime.fromisoformat(notes[i]["event_time"])
+        .astimezone(SHANGHAI)
+        .strftime("%Y-%m-%d %H:%M")
+        for i in (100, 150)
+    )
+    page.fill("#log-search input[name=start]", start)
+    page.fill("#log-search input[name=end]", end)
+    page.click("#log-search button")
+    window = httpx.get(
+        f"{fast}/api/duty/log",
+        params={
+            "category": "note",
+            "start": start.replace(" ", "T"),
+            "end": end.replace(" ", "T"),
+            "limit": 1000,
+        },
+    ).json()
+    assert 0 < len(window) <= 100
+    expect(rows).to_have_count(len(window))
+    expect(rows.first).to_contain_text(window[-1]["text"])
+    # a write from the page is shown at once, the filters cleared
+    page.fill("#log-write input[name=text]", "gas smell at the filter checked: none")
+    page.click("#log-write button")
+    written = rows.filter(has_text="gas smell at the filter checked")
+    expect(written).to_have_count(1)
+    assert written.evaluate("tr => tr.rowIndex") <= 5  # automatic entries may come between
+    expect(page.locator("#log-search select[name=category]")).to_have_value("")
+    assert errors == []
     page.close()

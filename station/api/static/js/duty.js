@@ -19,28 +19,65 @@ export async function dutyView(main, tab) {
 
 function failure(el, e) { el.textContent = e.status === 403 ? `${t("need_role")}: ${e.message}` : e.message; }
 
+const WRITTEN = ["operation", "dispatch", "equipment", "safety", "note"];
+const CATEGORIES = [...WRITTEN, "correction", "alarm", "system", "handover"];
+const PAGE = 100;
+
+/** "2026-12-04 10:00" as typed, to the API's station-time form (it reads naive times in the
+ * station's zone), or null when empty; anything else is refused by the API with a reason. */
+function stationInput(text) {
+  const v = (text || "").trim();
+  return v ? v.replace(" ", "T") : null;
+}
+
 async function logTab(body) {
   body.innerHTML = `<div class="panel">${can("operator") ? `<form id="log-write" class="filters">
-      <select name="category">${["operation", "dispatch", "equipment", "safety", "note"].map((c) => `<option>${c}</option>`).join("")}</select>
+      <select name="category">${WRITTEN.map((c) => `<option value="${c}">${t(`cat_${c}`)}</option>`).join("")}</select>
       <input name="text" required maxlength="4000" size="60"><button class="primary" data-i18n="write">${t("write")}</button>
       <span class="error" id="log-error"></span></form>` : ""}
-    <form id="log-search" class="filters"><input name="text" size="30"><button data-i18n="search">${t("search")}</button></form>
+    <form id="log-search" class="filters">
+      <select name="category"><option value="">${t("all")}</option>${CATEGORIES.map((c) => `<option value="${c}">${t(`cat_${c}`)}</option>`).join("")}</select>
+      <label>${t("from")} <input name="start" size="16" placeholder="${t("time_hint")}"></label>
+      <label>${t("to")} <input name="end" size="16" placeholder="${t("time_hint")}"></label>
+      <input name="text" size="24"><button data-i18n="search">${t("search")}</button>
+      <span class="error" id="log-filter-error"></span></form>
     <table><thead><tr><th>${t("time")}</th><th>${t("category")}</th><th>${t("username")}</th><th>${t("text")}</th></tr></thead>
-    <tbody id="log-rows"></tbody></table></div>`;
-  const load = async (text) => {
-    const rows = await api(`/api/duty/log?limit=200${text ? `&text=${encodeURIComponent(text)}` : ""}`);
-    body.querySelector("#log-rows").innerHTML = rows.reverse().map((e) =>
-      `<tr><td>${timeOf(e.event_time, true)}</td><td>${esc(e.category)}</td><td>${esc(e.author)}</td><td>${esc(e.text)}</td></tr>`).join("");
+    <tbody id="log-rows"></tbody></table>
+    <p class="empty" id="log-empty" hidden>${t("no_entries")}</p>
+    <button id="log-older" hidden>${t("older")}</button></div>`;
+  const rowsEl = body.querySelector("#log-rows"), older = body.querySelector("#log-older");
+  let query = "", shown = 0;
+  const row = (e) => `<tr data-id="${e.id}"><td>${timeOf(e.event_time, true)}</td><td>${esc(t(`cat_${e.category}`))}</td>` +
+    `<td>${esc(e.author)}</td><td>${esc(e.text)}</td></tr>`;
+  // newest first; "older" fetches the next page back (the view after a write starts again
+  // from the newest, so the write is the first row)
+  const load = async (more = false) => {
+    if (!more) shown = 0;
+    const rows = await api(`/api/duty/log?order=newest&limit=${PAGE}&offset=${shown}${query}`);
+    if (!more) rowsEl.innerHTML = "";
+    rowsEl.insertAdjacentHTML("beforeend", rows.map(row).join(""));
+    shown += rows.length;
+    older.hidden = rows.length < PAGE;
+    body.querySelector("#log-empty").hidden = shown > 0;
   };
-  body.querySelector("#log-search").addEventListener("submit", (ev) => {
-    ev.preventDefault(); load(new FormData(ev.target).get("text"));
+  body.querySelector("#log-search").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = new FormData(ev.target), q = new URLSearchParams();
+    for (const k of ["category", "text"]) if (form.get(k)) q.set(k, form.get(k));
+    for (const k of ["start", "end"]) { const v = stationInput(form.get(k)); if (v) q.set(k, v); }
+    query = q.toString() ? `&${q}` : "";
+    const err = body.querySelector("#log-filter-error");
+    err.textContent = "";
+    try { await load(); } catch (e) { failure(err, e); }
   });
+  older.addEventListener("click", () => load(true));
   body.querySelector("#log-write")?.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const form = new FormData(ev.target);
     try {
       await api("/api/duty/log", { body: { category: form.get("category"), text: form.get("text") } });
-      ev.target.reset(); load();
+      // the filters are cleared so that the entry just written is the first row shown
+      ev.target.reset(); body.querySelector("#log-search").reset(); query = ""; await load();
     } catch (e) { failure(body.querySelector("#log-error"), e); }
   });
   await load();

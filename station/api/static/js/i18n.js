@@ -38,6 +38,9 @@ const WORDS = {
     suggestions: "数据预测", what: "事件经过", actions: "已采取措施", report_incident: "上报突发事件",
     summary: "总结", ho_none: "未起草", ho_drafted: "已起草", ho_signed: "交班已签字",
     ho_refused: "拒绝接班", ho_accepted: "已接班",
+    cat_operation: "运行操作", cat_dispatch: "调度指令", cat_equipment: "设备", cat_safety: "安全",
+    cat_note: "记事", cat_correction: "更正", cat_alarm: "报警", cat_system: "系统", cat_handover: "交接班",
+    older: "更早的记录", no_entries: "暂无记录", time_hint: "年-月-日 时:分",
   },
   en: {
     overview: "Overview", areas: "Areas", alarms: "Alarms", trends: "Trends", duty: "Duty", reports: "Reports",
@@ -80,6 +83,9 @@ const WORDS = {
     what: "What happened", actions: "Actions taken", report_incident: "Report an incident",
     summary: "Summary", ho_none: "not drafted", ho_drafted: "drafted",
     ho_signed: "signed by the outgoing", ho_refused: "refused", ho_accepted: "accepted",
+    cat_operation: "Operation", cat_dispatch: "Dispatch", cat_equipment: "Equipment", cat_safety: "Safety",
+    cat_note: "Note", cat_correction: "Correction", cat_alarm: "Alarm", cat_system: "System", cat_handover: "Handover",
+    older: "Older entries", no_entries: "No entries", time_hint: "YYYY-MM-DD HH:MM",
   },
 };
 
