@@ -67,6 +67,9 @@ class DeviceStats:
     """Polls the device answered with some value not good."""
     overruns: int = 0
     last_overrun_s: float | None = None
+    skips: deque[tuple[float, int]] = field(default_factory=deque)
+    """(station time, slots skipped) of the overruns within the judged window."""
+    overrun_alarm: bool = False
     last_poll_s: float = 0.0
     """Wall seconds the last poll took."""
     start_late_s: deque[float] = field(default_factory=lambda: deque(maxlen=100))
@@ -105,13 +108,31 @@ class DeviceStats:
             return None
         return (len(t) - 1) / (t[-1] - t[0])
 
+    def skipped(self, now_s: float, slots: int) -> None:
+        self.overruns += 1
+        self.last_overrun_s = now_s
+        self.skips.append((now_s, slots))
+
     def overrunning(self, now_s: float, interval_s: float) -> bool:
-        """A slot was skipped within the last ten intervals."""
-        last = self.last_overrun_s
-        return last is not None and now_s - last < 10 * interval_s
+        """The station really cannot keep this device's scan: at least 10 % of the slots of
+        the last 60 intervals skipped raises it, none skipped in them clears it (in between
+        it stays as it is). A busy PC that skips a slot now and then (a report printed, a
+        backup) is no alarm: it re-raised every minute or two and filled a shift's log."""
+        window = OVERRUN_WINDOW * interval_s
+        while self.skips and self.skips[0][0] < now_s - window:
+            self.skips.popleft()
+        missed = sum(n for _, n in self.skips)
+        if missed >= OVERRUN_WINDOW * OVERRUN_SHARE:
+            self.overrun_alarm = True
+        elif missed == 0:
+            self.overrun_alarm = False
+        return self.overrun_alarm
 
 
 _RATE_WINDOW = 20
+OVERRUN_WINDOW = 60
+"""Intervals over which skipped slots are counted for the overrun alarm."""
+OVERRUN_SHARE = 0.1
 
 
 class DeviceAcquisition:
@@ -247,8 +268,7 @@ class DeviceAcquisition:
             due += interval
             now = self.clock.now_s()
             if due < now:  # fell behind: skip the missed slots rather than burst
-                self.stats.overruns += 1
-                self.stats.last_overrun_s = now
+                self.stats.skipped(now, int((now - due) // interval) + 1)
                 due = now + interval - (now - due) % interval
             await self.clock.sleep(due - now)
             self.stats.start_late_s.append(max(0.0, self.clock.now_s() - due))

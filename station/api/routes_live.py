@@ -72,7 +72,7 @@ def device_health(d: DeviceAcquisition, now_s: float) -> DeviceHealth:
         bad_tags={d.tags[i]: int(n) for i, n in enumerate(s.tag_bad_polls.tolist()) if n},
         tag_errors={d.tags[i]: text for i, text in s.tag_errors.items()},
         overruns=s.overruns,
-        overrunning=s.overrunning(now_s, d.device.poll_interval_s),
+        overrunning=s.overrun_alarm,  # as the device watch judged it (the core's state)
         poll_interval_s=d.device.poll_interval_s,
         poll_rate_hz=s.poll_rate_hz,
         start_late_max_ms=round(max(s.start_late_s, default=0.0) * 1000, 1),

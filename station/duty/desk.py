@@ -78,6 +78,9 @@ class DutyDesk(CoreOwned):
         """(event time, category, text, tag, value) of the entries to write."""
         self.last_error: str | None = None
         self._checked_ms = 0
+        self._started_ms: int | None = None
+        """The first tick: a round that was overdue already then (due while the service was
+        not running, as at a first start in the middle of a shift) is not alarmed."""
 
     # -- who is on duty ----------------------------------------------------------------
     def _at(self, ms: int) -> datetime:
@@ -407,6 +410,8 @@ class DutyDesk(CoreOwned):
         """The overdue-round alarms (every 5 s), and the automatic log entries."""
         self._owned()
         self.flush(now_ms)
+        if self._started_ms is None:
+            self._started_ms = now_ms
         if now_ms - self._checked_ms < 5000 or not self.rounds:
             return
         self._checked_ms = now_ms
@@ -417,7 +422,12 @@ class DutyDesk(CoreOwned):
         except sqlite3.Error:
             return  # the store cannot be read or written: judged again in five seconds
         for cfg, record, state in slots:
-            if state.state == OVERDUE and record.done_ms is None:
+            overdue_since = record.due_ms + int(cfg.grace_min * 60_000)
+            if (
+                state.state == OVERDUE
+                and record.done_ms is None
+                and (overdue_since >= self._started_ms)
+            ):
                 late[cfg.id] = (
                     self._at(record.due_ms).astimezone(self.calendar.tz).strftime("%H:%M")
                 )

@@ -152,9 +152,10 @@ async def test_a_week_of_duty(tmp_path: Path) -> None:
         await station.run(max(0.0, (ms - rt.now_ms()) / 1000))
 
     try:
-        # -- day 1, 10:00: the 08:00 round is overdue (since 09:00) --------------------
+        # -- day 1, 10:00: the 08:00 round is overdue since 09:00, before the service
+        # started: no alarm (nobody could have done it in the system; a nuisance at start)
         await station.run(120)
-        assert station.raised() == ["ROUND-OVERDUE.R"]
+        assert station.raised() == []
         now_on = await desk.get("/api/duty/now")
         assert now_on["shift"] == shift_id(0) and now_on["on_duty"][:2] == ["a1", "a2"]
         # roles: a viewer writes nothing, a operator closes no hazard, issues no order
@@ -170,7 +171,7 @@ async def test_a_week_of_duty(tmp_path: Path) -> None:
         hazard = await desk.walk_round("a1", 0, flange_ok=False)
         assert hazard is not None
         await station.run(60)
-        assert station.events("cleared") == ["ROUND-OVERDUE.R"]
+        assert station.events("cleared") == []
         # a1 writes the log (the event earlier than the writing) and corrects it
         entry = await desk.post("a1", "/api/duty/log", {
             "event_time": "2025-11-25T09:45", "category": "operation",
@@ -290,9 +291,9 @@ async def test_a_week_of_duty(tmp_path: Path) -> None:
         assert [e["text"] for e in first["log"] if e["author"] == "a1"] == [
             "switched the heater to B"
         ]
-        # the late round raised its alarm once more and cleared it
-        assert station.events("raised").count("ROUND-OVERDUE.R") == 2
-        assert station.events("cleared").count("ROUND-OVERDUE.R") == 2
+        # the late round (overdue while the service ran) raised its alarm and cleared it
+        assert station.events("raised").count("ROUND-OVERDUE.R") == 1
+        assert station.events("cleared").count("ROUND-OVERDUE.R") == 1
         # the standing order: acknowledged at each handover into a shift it was in force
         (kept,) = await desk.get("/api/duty/orders")
         assert sorted(kept["acknowledged"]) == [shift_id(i) for i in (1, 2, 3, 4)]

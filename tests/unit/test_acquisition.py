@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from drivers.reading import PointStatus, ReadResult
-from station.acquisition import DeviceAcquisition
+from station.acquisition import DeviceAcquisition, DeviceStats
 from station.clock import ManualClock, ScaledClock
 from station.config.loader import parse_config
 from station.live_cache import LiveCache
@@ -157,3 +157,22 @@ async def test_scaled_clock_runs_fast() -> None:
     assert time.monotonic() - wall0 < 2.0
     with pytest.raises(ValueError):
         ScaledClock(speed=0)
+
+
+def test_an_overrun_alarm_means_a_scan_the_station_cannot_keep() -> None:
+    """A slot skipped now and then on a busy PC is no alarm; 10 % of the last 60 intervals
+    skipped is; it clears only once none were skipped in them (it re-raised every minute)."""
+    s = DeviceStats(tags=1)
+    t = 0.0
+    for _ in range(20):  # one slot skipped a minute, for 20 minutes
+        t += 60.0
+        s.skipped(t, 1)
+        assert not s.overrunning(t, 1.0)
+    for k in range(6):  # a sustained overrun: a slot skipped every other second
+        t += 2.0
+        s.skipped(t, 1)
+        assert s.overrunning(t, 1.0) == (k >= 4)  # 6 in the window: the 1 a minute before
+    t += 55.0
+    assert s.overrunning(t, 1.0)  # 3 skips left in the window, below 6: held (the deadband)
+    t += 6.0
+    assert not s.overrunning(t, 1.0)  # 61 s without a skip: cleared
