@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from station.acquisition import DeviceAcquisition
+from station.alarms.evaluate import CAUSES
 from station.api.access import guarded_router
 from station.api.deps import Config, Live, Station, Tags
 from station.api.schemas.live import (
@@ -25,7 +26,7 @@ from station.api.schemas.live import (
 from station.api.timefmt import from_ms
 from station.clock import utc_datetime
 from station.config.hmi import HmiArea
-from station.config.models import ModbusTag
+from station.config.models import ModbusTag, Text
 from station.reports.jobs import NEVER
 
 router = guarded_router()
@@ -130,6 +131,7 @@ def station_info(rt: Station) -> StationOut:
         timezone=s.timezone,
         language=s.language.value,
         now=utc_datetime(rt.clock),
+        first_out_causes={k: Text(zh=zh, en=en) for k, (zh, en) in CAUSES.items()},
     )
 
 

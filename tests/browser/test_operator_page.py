@@ -251,3 +251,35 @@ def test_a_trend_is_drawn_for_a_range_and_exported(
     shoot(page, "trends-1920x1080")
     assert errors == []
     page.close()
+
+
+def test_a_supply_interruption_is_told_alike_by_the_banner_and_the_overview(
+    station: str, browser: Browser
+) -> None:
+    """The overview's supply word follows the supply alarm (it said 供气中 while the banner
+    said 停气), is drawn red in the SVG (its red was a background, which SVG text ignores),
+    and the first-out cause is told in words (it showed `slam_shut`)."""
+    operator = token(station, "operator")
+    page, errors = open_page(browser, station, "operator", view="overview")
+    try:
+        r = httpx.put(
+            f"{station}/api/simulator/scenario",
+            json={"name": "supply-interruption"},
+            headers=operator,
+        )
+        assert r.status_code == 200, r.text
+        banner = page.locator("#banner-list li[data-alarm='SUPPLY-INTERRUPTION']")
+        expect(banner).to_be_visible(timeout=150_000)
+        supply = page.locator("#supply-state")
+        expect(supply).to_have_attribute("data-state", "interrupted")
+        expect(supply).to_contain_text("停气")
+        assert supply.evaluate("e => getComputedStyle(e).fill") == "rgb(208, 2, 27)"
+        expect(banner).to_contain_text("首出原因: 切断阀跳闸")
+        assert "slam_shut" not in page.locator("#banner").inner_text()
+        shoot(page, "overview-supply-interruption")
+        docs = Path(__file__).parents[2] / "docs" / "operator-page-supply-interruption.png"
+        page.screenshot(path=str(docs))
+        assert errors == []
+    finally:
+        httpx.put(f"{station}/api/simulator/scenario", json={"name": "normal"}, headers=operator)
+        page.close()

@@ -16,6 +16,8 @@ class StationOut(BaseModel):
     timezone: str
     language: str
     now: datetime
+    first_out_causes: dict[str, Text]
+    """What a supply interruption's first-out cause key (an alarm's `cause`) means, in words."""
 
 
 class TagSource(BaseModel):

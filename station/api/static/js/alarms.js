@@ -12,6 +12,12 @@ let muted = localStorage.getItem("muted") === "1";
 
 function text(a) { return lang === "zh" ? a.text_zh : a.text_en; }
 
+// a first-out cause key in the page's language, as the service words it
+function causeWords(key) {
+  const words = window.station?.first_out_causes?.[key];
+  return words ? words[lang] : key;
+}
+
 // unacknowledged first, then by priority, newest first
 export function ordered(alarms) {
   return alarms.filter((a) => ACTIVE.has(a.state)).sort((a, b) =>
@@ -64,7 +70,7 @@ export function renderBanner() {
   document.getElementById("banner-list").innerHTML = unacked.length
     ? unacked.slice(0, 3).map((a) => `<li class="unacked p${a.priority}${a.kind === "supply" && a.cause ? " first-out" : ""}" data-alarm="${esc(a.id)}">
         <span class="prio p${a.priority}">P${a.priority}</span>${timeOf(a.raised)} · ${esc(a.id)} · ${esc(text(a))}
-        ${a.kind === "supply" && a.cause ? ` · <b>${t("cause")}: ${esc(a.cause)}</b>` : ""}</li>`).join("")
+        ${a.kind === "supply" && a.cause ? ` · <b>${t("cause")}: ${esc(causeWords(a.cause))}</b>` : ""}</li>`).join("")
     : `<li class="calm">${t("no_alarms")}</li>`;
   soundButton();
 }
@@ -118,7 +124,7 @@ export function alarmView(main) {
     const act = can("operator");
     body.innerHTML = rows.map((a) => `<tr class="${a.acked ? "" : "unacked"} p${a.priority}${a.kind === "supply" && a.cause ? " first-out" : ""}" data-alarm="${esc(a.id)}">
       <td><span class="prio p${a.priority}">P${a.priority}</span></td><td>${timeOf(a.raised, true)}</td><td>${esc(a.id)}</td>
-      <td>${esc(text(a))}${a.kind === "supply" && a.cause ? ` · <b>${t("cause")}: ${esc(a.cause)}</b>` : ""}</td><td>${t(a.state)}</td>
+      <td>${esc(text(a))}${a.kind === "supply" && a.cause ? ` · <b>${t("cause")}: ${esc(causeWords(a.cause))}</b>` : ""}</td><td>${t(a.state)}</td>
       <td>${esc(a.acked_by || "")}</td>
       <td>${act && !a.acked ? `<button data-ack="${esc(a.id)}">${t("acknowledge")}</button>` : ""}
           ${act && ACTIVE.has(a.state) ? `<button data-shelve="${esc(a.id)}">${t("shelve")}</button>` : ""}</td></tr>`).join("")

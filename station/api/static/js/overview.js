@@ -129,9 +129,14 @@ function update(svg) {
   svg.querySelector("#active-run").textContent = run ? `${t("active_run")}: ${t(run.value === 2 ? "run_b" : "run_a")}` : "";
   const flow = state.values[bound.flow_standard];
   const flowing = flow && flow.quality === "good" && flow.value > (bound.cutoff || 0);
+  // one truth with the banner: interrupted while the supply alarm's condition stands; flow
+  // under the cut-off before its delay is over is only "not flowing"
+  const interrupted = state.alarms.some((a) => a.kind === "supply" && a.active);
   const supply = svg.querySelector("#supply-state");
-  supply.textContent = `${t("supply")}: ${flow ? t(flowing ? "flowing" : "not_flowing") : "—"}`;
-  supply.setAttribute("class", `val${flow && !flowing ? " alarm-p1" : ""}`);
+  const word = interrupted ? "interrupted" : flow ? (flowing ? "flowing" : "not_flowing") : null;
+  supply.textContent = `${t("supply")}: ${word ? t(word) : "—"}`;
+  supply.setAttribute("class", `val${interrupted ? " alarm-p1" : flow && !flowing ? " alarm-p2" : ""}`);
+  supply.dataset.state = word || "unknown";
   svg.querySelector("#main-pipe").setAttribute("class", `pipe${flowing ? " flowing" : ""}`);
 }
 
