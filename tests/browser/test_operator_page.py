@@ -268,10 +268,13 @@ def test_a_supply_interruption_is_told_alike_by_the_banner_and_the_overview(
             headers=operator,
         )
         assert r.status_code == 200, r.text
-        banner = page.locator("#banner-list li[data-alarm='SUPPLY-INTERRUPTION']")
-        expect(banner).to_be_visible(timeout=150_000)
         supply = page.locator("#supply-state")
-        expect(supply).to_have_attribute("data-state", "interrupted")
+        expect(supply).to_have_attribute("data-state", "interrupted", timeout=150_000)
+        # the banner tells the same: the alarm standing (not an earlier one, returned)
+        banner = page.locator(
+            "#banner-list li[data-alarm='SUPPLY-INTERRUPTION'][data-state='unacknowledged']"
+        )
+        expect(banner).to_be_visible()
         expect(supply).to_contain_text("停气")
         assert supply.evaluate("e => getComputedStyle(e).fill") == "rgb(208, 2, 27)"
         expect(banner).to_contain_text("首出原因: 切断阀跳闸")

@@ -68,9 +68,14 @@ export function renderBanner() {
   document.getElementById("banner-counts").innerHTML = counts.map((n, i) =>
     `<span class="count p${i + 1}${n ? " n" : ""}" title="P${i + 1}">${n}</span>`).join("");
   document.getElementById("banner-list").innerHTML = unacked.length
-    ? unacked.slice(0, 3).map((a) => `<li class="unacked p${a.priority}${a.kind === "supply" && a.cause ? " first-out" : ""}" data-alarm="${esc(a.id)}">
+    ? unacked.slice(0, 3).map((a) => {
+      // returned to normal and not yet acknowledged: drawn apart (ISA-18.2's RTN), saying so
+      const rtn = !a.active;
+      return `<li class="unacked p${a.priority}${rtn ? " rtn" : ""}${a.kind === "supply" && a.cause && !rtn ? " first-out" : ""}" data-alarm="${esc(a.id)}" data-state="${esc(a.state)}">
         <span class="prio p${a.priority}">P${a.priority}</span>${timeOf(a.raised)} · ${esc(a.id)} · ${esc(text(a))}
-        ${a.kind === "supply" && a.cause ? ` · <b>${t("cause")}: ${esc(causeWords(a.cause))}</b>` : ""}</li>`).join("")
+        ${a.kind === "supply" && a.cause ? ` · <b>${t("cause")}: ${esc(causeWords(a.cause))}</b>` : ""}
+        ${rtn ? ` · <span class="rtn-word">${t("rtn_unacknowledged")}</span>` : ""}</li>`;
+    }).join("")
     : `<li class="calm">${t("no_alarms")}</li>`;
   soundButton();
 }

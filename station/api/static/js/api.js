@@ -1,4 +1,6 @@
 // The service's API with the session's token; who is logged in and what the role allows.
+import { t } from "./i18n.js";
+
 const ROLES = ["viewer", "auditor", "operator", "shift_leader", "station_master", "admin"];
 // one object the modules share, filled in place on login and emptied on logout
 export const user = JSON.parse(sessionStorage.getItem("session") || "null") || {};
@@ -11,6 +13,18 @@ function setSession(value) {
   Object.assign(user, value || {});
   sessionStorage.setItem("session", JSON.stringify(user));
   listeners.forEach((fn) => fn());
+}
+
+const expiry = [];
+/** Told when the session runs out (the header redraws; the view stays as it is, so that the
+ * refusal it shows stays in sight). */
+export function onExpired(fn) { expiry.push(fn); }
+
+export function markExpired() {
+  if (user.expired) return;
+  user.expired = true;
+  sessionStorage.setItem("session", JSON.stringify(user));
+  expiry.forEach((fn) => fn());
 }
 
 export function can(role) {
@@ -30,6 +44,12 @@ export async function api(path, options = {}) {
     headers,
     body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
   });
+  if (r.status === 401 && user.token && path !== "/api/login") {
+    // the session ran out: said so in the page's language, and the header offers a login
+    // (the token is kept: an acknowledgement is never refused for an expired session)
+    markExpired();
+    throw new ApiError(401, t("session_expired"));
+  }
   if (!r.ok) {
     let detail = r.statusText;
     try {

@@ -1,10 +1,10 @@
 // The operator's page: header (station, station time, who is on duty, login, language,
 // sound), the alarm banner on every screen, and the views by the address's hash.
-import { api, can, logIn, logOut, onSession, user } from "./api.js";
+import { api, can, logIn, logOut, markExpired, onExpired, onSession, user } from "./api.js";
 import { lang, relabel, setLang, t, locale } from "./i18n.js";
 import { connect, on, state } from "./stream.js";
 import { alarmView, renderBanner, setUpSound, acknowledge } from "./alarms.js";
-import { html, showError } from "./format.js";
+import { html, showError, timeOf } from "./format.js";
 import { overviewView } from "./overview.js";
 import { areasView } from "./areas.js";
 import { trendsView } from "./trends.js";
@@ -17,8 +17,10 @@ let refresh = null;
 
 function who() {
   const el = document.getElementById("who");
-  el.innerHTML = user.username
-    ? html`${user.username} · <span data-i18n="${user.role}">${t(user.role)}</span> <button id="logout" data-i18n="logout">${t("logout")}</button>`
+  el.innerHTML = user.username && user.expired
+    ? html`${user.username} · <span class="expired" data-i18n="session_expired">${t("session_expired")}</span> <button id="login" class="primary" data-i18n="login">${t("login")}</button>`
+    : user.username
+    ? html`${user.username} · <span data-i18n="${user.role}">${t(user.role)}</span> <span id="session-note" class="warn"></span> <button id="logout" data-i18n="logout">${t("logout")}</button>`
     : html`<span data-i18n="not_logged_in">${t("not_logged_in")}</span> <button id="login" data-i18n="login">${t("login")}</button>`;
   document.body.dataset.role = user.role || "anonymous";
 }
@@ -74,6 +76,16 @@ async function onDuty() {
 function clock() {
   const now = state.now ? new Date(state.now) : new Date();
   document.getElementById("clock").textContent = now.toLocaleString(locale(), { timeZone: window.station.timezone, hour12: false });
+  sessionNote(now);
+}
+
+// a warning in the header in the session's last 15 minutes of station time, then the expiry
+function sessionNote(now) {
+  if (!user.token || user.expired || !user.expires || !state.now) return;
+  const left = Date.parse(user.expires) - now.getTime();
+  if (left <= 0) { markExpired(); return; }
+  const note = document.getElementById("session-note");
+  if (note) note.textContent = left < 15 * 60e3 ? `${t("session_ends")} ${timeOf(user.expires)}` : "";
 }
 
 async function start() {
@@ -94,6 +106,7 @@ async function start() {
     who(); renderBanner(); show(); onDuty();
   });
   onSession(() => { who(); show(); });
+  onExpired(who);
   window.addEventListener("hashchange", show);
   setUpSound();
   on("live", () => refresh?.live?.());

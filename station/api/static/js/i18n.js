@@ -40,6 +40,7 @@ const WORDS = {
     ho_refused: "拒绝接班", ho_accepted: "已接班",
     cat_operation: "运行操作", cat_dispatch: "调度指令", cat_equipment: "设备", cat_safety: "安全",
     cat_note: "记事", cat_correction: "更正", cat_alarm: "报警", cat_system: "系统", cat_handover: "交接班",
+    session_expired: "会话已过期，请重新登录", session_ends: "会话到期于",
     older: "更早的记录", no_entries: "暂无记录", time_hint: "年-月-日 时:分",
   },
   en: {
@@ -85,6 +86,7 @@ const WORDS = {
     ho_signed: "signed by the outgoing", ho_refused: "refused", ho_accepted: "accepted",
     cat_operation: "Operation", cat_dispatch: "Dispatch", cat_equipment: "Equipment", cat_safety: "Safety",
     cat_note: "Note", cat_correction: "Correction", cat_alarm: "Alarm", cat_system: "System", cat_handover: "Handover",
+    session_expired: "Session expired: please log in again", session_ends: "Session ends at",
     older: "Older entries", no_entries: "No entries", time_hint: "YYYY-MM-DD HH:MM",
   },
 };
