@@ -115,8 +115,8 @@ class DeviceStats:
 
     def overrunning(self, now_s: float, interval_s: float) -> bool:
         """The station really cannot keep this device's scan: at least 10 % of the slots of
-        the last 60 intervals skipped raises it, none skipped in them clears it (in between
-        it stays as it is). A busy PC that skips a slot now and then (a report printed, a
+        the last 60 intervals skipped raises it, under 2 % (at most one) clears it (in
+        between it stays as it is). A busy PC that skips a slot now and then (a report printed, a
         backup) is no alarm: it re-raised every minute or two and filled a shift's log."""
         window = OVERRUN_WINDOW * interval_s
         while self.skips and self.skips[0][0] < now_s - window:
@@ -124,7 +124,7 @@ class DeviceStats:
         missed = sum(n for _, n in self.skips)
         if missed >= OVERRUN_WINDOW * OVERRUN_SHARE:
             self.overrun_alarm = True
-        elif missed == 0:
+        elif missed < OVERRUN_WINDOW * OVERRUN_CLEAR_SHARE:
             self.overrun_alarm = False
         return self.overrun_alarm
 
@@ -133,6 +133,7 @@ _RATE_WINDOW = 20
 OVERRUN_WINDOW = 60
 """Intervals over which skipped slots are counted for the overrun alarm."""
 OVERRUN_SHARE = 0.1
+OVERRUN_CLEAR_SHARE = 0.02
 
 
 class DeviceAcquisition:

@@ -164,7 +164,7 @@ async def test_overrunning_device_raises_a_low_priority_alarm_and_shows_its_rate
     metrics = (await site.http.get("/metrics")).text
     assert 'gate_station_poll_rate_hertz{device="FC-X"}' in metrics
     site.sim.behaviour("FC-X").answer_delay_s = 0.0
-    # it clears once no slot was skipped for 60 intervals (12 s): the deadband of a busy PC
+    # it clears once at most one slot was skipped in 60 intervals (12 s): the deadband
     deadline = time.monotonic() + 25
     while "OVERRUN.FC-X" in site.active():
         assert time.monotonic() < deadline
