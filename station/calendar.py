@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from station.config.reports import ReportsConfig, ShiftConfig
 
 HOUR = timedelta(hours=1)
+HOUR_MS = 3_600_000
 PERIODS = {
     "shift": ("a shift's local start", "YYYY-MM-DDTHH:MM"),
     "daily": ("a gas day", "YYYY-MM-DD"),
@@ -148,6 +149,12 @@ class StationCalendar:
             out.append(Period("hour", label, t, min(t + HOUR, period.end)))
             t += HOUR
         return out
+
+    def is_station_hour(self, start_ms: int, end_ms: int) -> bool:
+        """A whole hour of the station's clock (10:00–11:00 local), not a shift's piece of
+        one (07:30–08:30, or the 10 minutes of a short shift)."""
+        local = datetime.fromtimestamp(start_ms / 1000, UTC).astimezone(self.tz)
+        return end_ms - start_ms == HOUR_MS and local.minute == 0 and local.second == 0
 
     # -- shifts -------------------------------------------------------------------------
     def shifts_of(self, day: date) -> list[Period]:

@@ -107,8 +107,14 @@ class ProductionReports:
             computed = {r.start_ms: r for r in hourly_records(run, todo, minutes)}
         records = [kept.get(h.start_ms) or computed[h.start_ms] for h in hours]
         now = self.now_ms()
+        # only whole station hours are kept: a shift that starts or ends off the hour computes
+        # its pieces of hours, which kept would read as hours of their own (and as late data
+        # when the whole hour came)
+        whole = [
+            r for r in computed.values() if self.calendar.is_station_hour(r.start_ms, r.end_ms)
+        ]
         try:
-            self.ledger.keep(computed.values(), now, now, sources)
+            self.ledger.keep(whole, now, now, sources)
         except sqlite3.Error as exc:
             # a full disk: the figures are right all the same, and the next computation of
             # these hours keeps them (as version 1 if this one never was)

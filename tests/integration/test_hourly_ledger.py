@@ -97,3 +97,38 @@ def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> 
         pytest.raises(sqlite3.IntegrityError, match="new version"),
     ):
         conn.execute("UPDATE hourly_records SET content='{}' WHERE version=1")
+
+
+def test_only_whole_station_hours_are_kept(tmp_path: Path) -> None:
+    """A shift that starts off the hour (10:30) and a 10-minute shift compute their pieces of
+    hours; kept, they read as hours of their own (23 false hours at :50 a day) and the whole
+    hour later as late data ('334.0 → 2000.0'). Only whole station hours are kept."""
+    cfg = example_station()
+    run = cfg.reports.meter_runs[0]
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
+    writer.start()
+    records = RecordsStore(tmp_path / "records.sqlite3")
+    now = (START_S + 2 * 3600 + 300) * 1000  # 12:05
+    reports = ProductionReports(
+        cfg, store, AlarmJournal(records), ReportArchive(records), lambda: now
+    )
+    start = datetime.fromtimestamp(START_S, tz=UTC)
+    try:
+        write(writer, START_S, START_S + 2 * 3600)
+    finally:
+        writer.stop()
+    half = start + HOUR / 2
+    shift = Period("shift", "10:30", half, half + HOUR)  # 10:30–11:30
+    (piece,) = reports.records(run, shift)
+    assert piece.standard_volume == pytest.approx(3600.0)
+    short = Period("shift", "10:50", start + HOUR * 5 / 6, start + HOUR)  # 10:50–11:00
+    (ten,) = reports.records(run, short)
+    assert ten.standard_volume == pytest.approx(600.0)
+    for at in (half, start + HOUR * 5 / 6, start):
+        assert reports.ledger.versions(run.id, int(at.timestamp() * 1000)) == []
+    # the whole hour, computed for a day's report, is kept once, as version 1
+    hour = Period("hour", "10:00", start, start + HOUR)
+    (whole,) = reports.records(run, hour)
+    assert [v.version for v in reports.ledger.versions(run.id, hour.start_ms)] == [1]
+    assert whole.standard_volume == pytest.approx(3600.0, abs=1.0)
