@@ -66,7 +66,6 @@ class DeviceStats:
     incomplete_polls: int = 0
     """Polls the device answered with some value not good."""
     overruns: int = 0
-    last_overrun_s: float | None = None
     skips: deque[tuple[float, int]] = field(default_factory=deque)
     """(station time, slots skipped) of the overruns within the judged window."""
     overrun_alarm: bool = False
@@ -110,7 +109,6 @@ class DeviceStats:
 
     def skipped(self, now_s: float, slots: int) -> None:
         self.overruns += 1
-        self.last_overrun_s = now_s
         self.skips.append((now_s, slots))
 
     def overrunning(self, now_s: float, interval_s: float) -> bool:

@@ -363,7 +363,7 @@ def _report(args: argparse.Namespace) -> int:
     made = (
         "preview: the period has not ended, not archived"
         if doc.preview
-        else (f"version {doc.version}")
+        else f"version {doc.version}"
     )
     print(f"{args.kind} report {args.date} ({made}): {what} → {out}")
     return 0

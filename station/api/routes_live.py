@@ -59,7 +59,7 @@ def split_tags(known: Mapping[str, object], tags: list[str] | None) -> list[str]
     return names
 
 
-def device_health(d: DeviceAcquisition, now_s: float) -> DeviceHealth:
+def device_health(d: DeviceAcquisition) -> DeviceHealth:
     s = d.stats
     return DeviceHealth(
         id=d.device.id,
@@ -87,8 +87,7 @@ def device_health(d: DeviceAcquisition, now_s: float) -> DeviceHealth:
 
 @router.get("/healthz", response_model=HealthOut, tags=["health"])
 def healthz(rt: Station) -> HealthOut:
-    now_s = rt.clock.now_s()
-    devices = [device_health(d, now_s) for d in rt.devices]
+    devices = [device_health(d) for d in rt.devices]
     history = HistoryHealth(
         samples_in=rt.bus.values_published,
         rows_written=rt.history.stats.rows_written,

@@ -38,16 +38,13 @@ class ReportDocument:
 
     @classmethod
     def of(cls, stored: StoredReport, config: StationConfig, lang: str | None) -> ReportDocument:
-        language = lang or config.station.language.value
-        return cls(
-            kind=stored.kind,
-            period=stored.period,
-            reports=json.loads(stored.content),
-            station_id=config.station.id,
-            station_name=config.station.name.pick(language),
-            timezone=config.station.timezone,
-            lang=language,
-            digest=stored.hash,
+        return cls._for(
+            config,
+            lang,
+            stored.kind,
+            stored.period,
+            stored.content,
+            stored.hash,
             version=stored.version,
             status=stored.status,
             reviewed_by=stored.reviewed_by,
@@ -67,6 +64,22 @@ class ReportDocument:
         lang: str | None,
     ) -> ReportDocument:
         """The data so far of a period that has not ended (version 0: there is none yet)."""
+        return cls._for(
+            config, lang, kind, period, content, digest, version=0, status="preview", preview=True
+        )
+
+    @classmethod
+    def _for(
+        cls,
+        config: StationConfig,
+        lang: str | None,
+        kind: str,
+        period: str,
+        content: str,
+        digest: str,
+        **state: Any,
+    ) -> ReportDocument:
+        """Content as the station renders it, in the language asked for (else the station's)."""
         language = lang or config.station.language.value
         return cls(
             kind=kind,
@@ -77,9 +90,7 @@ class ReportDocument:
             timezone=config.station.timezone,
             lang=language,
             digest=digest,
-            version=0,
-            status="preview",
-            preview=True,
+            **state,
         )
 
     @property

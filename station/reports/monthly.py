@@ -71,8 +71,19 @@ class MonthlyReport:
     alarms: AlarmFigures
 
 
-def _has_data(day: DailyReport) -> bool:
-    return any(r.coverage > 0 for r in day.rows)
+def _day_row(d: DailyReport) -> DayRow:
+    """A day the history holds no data of is blank, never a 0."""
+    known = any(r.coverage > 0 for r in d.rows)
+    return DayRow(
+        gas_day=d.gas_day,
+        standard_volume=d.standard_volume if known else None,
+        working_volume=d.working_volume if known else None,
+        peak_hour=d.peak_hour,
+        peak_volume=d.peak_volume,
+        interruption_minutes=d.interruption_minutes,
+        gap_minutes=d.gap_minutes,
+        mismatch_hours=sum(1 for r in d.rows if r.mismatch),
+    )
 
 
 def monthly_report(
@@ -84,19 +95,7 @@ def monthly_report(
 ) -> MonthlyReport:
     """`days`: the month's daily reports of one run, in order."""
     first, last = days[0], days[-1]
-    rows = tuple(
-        DayRow(
-            gas_day=d.gas_day,
-            standard_volume=d.standard_volume if _has_data(d) else None,
-            working_volume=d.working_volume if _has_data(d) else None,
-            peak_hour=d.peak_hour,
-            peak_volume=d.peak_volume,
-            interruption_minutes=d.interruption_minutes,
-            gap_minutes=d.gap_minutes,
-            mismatch_hours=sum(1 for r in d.rows if r.mismatch),
-        )
-        for d in days
-    )
+    rows = tuple(_day_row(d) for d in days)
     total = sum(d.standard_volume for d in days)
     return MonthlyReport(
         station=first.station,

@@ -15,7 +15,7 @@ from typing import Any
 
 from station.alarms.journal import AlarmJournal
 from station.alarms.kpi import alarm_kpi
-from station.calendar import Period, StationCalendar
+from station.calendar import HOUR_MS, Period, StationCalendar
 from station.config.models import StationConfig
 from station.config.reports import MeterRunConfig
 from station.duty.roster import shift_crew
@@ -59,7 +59,6 @@ SAFETY_WEEKLY = "safety-weekly"
 SAFETY_MONTHLY = "safety-monthly"
 KINDS = (SHIFT, DAILY, MONTHLY, SAFETY_WEEKLY, SAFETY_MONTHLY)
 """Every kind the archive keeps, in the order a catch-up makes them."""
-HOUR_MS = 3_600_000
 
 
 class ProductionReports:

@@ -29,7 +29,6 @@ class ReportScheduler:
         loop: asyncio.AbstractEventLoop,
         fired: Callable[[str], None],
     ) -> None:
-        self.fired_count = 0
         self._fired = fired
         self.scheduler = AsyncIOScheduler(
             event_loop=loop,
@@ -41,7 +40,6 @@ class ReportScheduler:
             self.scheduler.add_job(self._fire, trigger, args=[kind], id=f"report-{kind}")
 
     def _fire(self, kind: str) -> None:
-        self.fired_count += 1
         log.info("apscheduler fired the %s report", kind)
         self._fired(kind)
 

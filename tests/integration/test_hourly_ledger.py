@@ -5,6 +5,7 @@ The real history writer and SQLite files, the example station's meter run."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from station.alarms.journal import AlarmJournal
 from station.calendar import HOUR, Period
+from station.config.models import StationConfig
 from station.history import HistoryStore, HistoryWriter
 from station.records import RecordsStore
 from station.reports.archive import ReportArchive
@@ -38,17 +40,28 @@ def write(writer: HistoryWriter, start_s: int, end_s: int) -> float:
     return total
 
 
+def started_writer(store: HistoryStore, cfg: StationConfig) -> HistoryWriter:
+    """The real history writer, started, committing often (the tests wait for it)."""
+    writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
+    writer.start()
+    return writer
+
+
+def reports_on(
+    tmp_path: Path, cfg: StationConfig, store: HistoryStore, now_ms: Callable[[], int]
+) -> ProductionReports:
+    """The production reports over the history and a records file, on the clock given."""
+    records = RecordsStore(tmp_path / "records.sqlite3")
+    return ProductionReports(cfg, store, AlarmJournal(records), ReportArchive(records), now_ms)
+
+
 def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> None:
     cfg = example_station()
     run = cfg.reports.meter_runs[0]
     store = HistoryStore(tmp_path / "history.sqlite3")
-    writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
-    writer.start()
-    records = RecordsStore(tmp_path / "records.sqlite3")
+    writer = started_writer(store, cfg)
     now = [(START_S + 3600 + 300) * 1000]  # 11:05: the hour 10:00–11:00 has ended
-    reports = ProductionReports(
-        cfg, store, AlarmJournal(records), ReportArchive(records), lambda: now[0]
-    )
+    reports = reports_on(tmp_path, cfg, store, lambda: now[0])
     start = datetime.fromtimestamp(START_S, tz=UTC)
     hour = Period("hour", "10:00", start, start + HOUR)
     try:
@@ -69,8 +82,7 @@ def test_late_data_makes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> 
         assert again == first and reads == []
         assert len(reports.ledger.versions(run.id, hour.start_ms)) == 1
 
-        writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
-        writer.start()
+        writer = started_writer(store, cfg)
         write(writer, START_S + 1800, START_S + 3600)  # the buffered half hour, late
         writer.stop()
         now[0] += 600_000
@@ -106,13 +118,8 @@ def test_only_whole_station_hours_are_kept(tmp_path: Path) -> None:
     cfg = example_station()
     run = cfg.reports.meter_runs[0]
     store = HistoryStore(tmp_path / "history.sqlite3")
-    writer = HistoryWriter(store, cfg.history, counter_specs(cfg), commit_interval_s=0.05)
-    writer.start()
-    records = RecordsStore(tmp_path / "records.sqlite3")
-    now = (START_S + 2 * 3600 + 300) * 1000  # 12:05
-    reports = ProductionReports(
-        cfg, store, AlarmJournal(records), ReportArchive(records), lambda: now
-    )
+    writer = started_writer(store, cfg)
+    reports = reports_on(tmp_path, cfg, store, lambda: (START_S + 2 * 3600 + 300) * 1000)  # 12:05
     start = datetime.fromtimestamp(START_S, tz=UTC)
     try:
         write(writer, START_S, START_S + 2 * 3600)
